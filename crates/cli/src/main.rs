@@ -1,0 +1,5 @@
+//! The `strata` command-line tool.
+
+fn main() {
+    println!("strata: being built");
+}

@@ -1,0 +1,23 @@
+//! Strata, an object-graph persistence framework for Rust in the spirit of Core Data.
+//!
+//! This facade re-exports what applications use; depend on it rather than on the
+//! `strata-*` crates. A tour:
+//!
+//! - [`model`]: the managed object model ([`Model`], loaded from JSON or built in code).
+//! - [`Value`]: attribute values.
+//! - [`predicate`]: NSPredicate-compatible predicates and sort descriptors.
+//! - [`Error`]: the one error type every fallible call returns.
+
+pub use strata_core::{Error, Result, Value, ValueError};
+pub use strata_model::{AttributeType, Model};
+pub use strata_predicate::{Predicate, SortDescriptor};
+
+pub mod model {
+    //! The managed object model: entities, attributes, relationships, constraints.
+    pub use strata_model::*;
+}
+
+pub mod predicate {
+    //! The predicate and sort-descriptor language.
+    pub use strata_predicate::*;
+}
