@@ -104,7 +104,9 @@ impl fmt::Display for AttributeType {
 
 /// Error for a type name that is not one of the thirteen attribute types.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown attribute type {name:?} (expected one of int16, int32, int64, double, float, decimal, bool, string, date, binary, uuid, uri, json)")]
+#[error(
+    "unknown attribute type {name:?} (expected one of int16, int32, int64, double, float, decimal, bool, string, date, binary, uuid, uri, json)"
+)]
 pub struct UnknownAttributeType {
     /// The name that was given.
     pub name: String,

@@ -132,7 +132,11 @@ impl Operator {
     pub fn is_string_operator(self) -> bool {
         matches!(
             self,
-            Operator::BeginsWith | Operator::EndsWith | Operator::Contains | Operator::Like | Operator::Matches
+            Operator::BeginsWith
+                | Operator::EndsWith
+                | Operator::Contains
+                | Operator::Like
+                | Operator::Matches
         )
     }
 }

@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn caret_under_the_fault() {
-        assert_eq!(render_caret("title BEGINSWITH", Span::new(16, 16)), "title BEGINSWITH\n                ^");
+        assert_eq!(
+            render_caret("title BEGINSWITH", Span::new(16, 16)),
+            "title BEGINSWITH\n                ^"
+        );
         assert_eq!(render_caret("é = x", Span::new(5, 6)), "é = x\n    ^");
         assert_eq!(render_caret("a\nbc d", Span::new(5, 6)), "bc d\n   ^");
         assert_eq!(render_caret("ab", Span::new(99, 120)), "ab\n  ^");

@@ -32,7 +32,9 @@ pub fn fold(text: &str, options: StringOptions) -> Cow<'_, str> {
         out = Cow::Owned(out.nfd().filter(|&c| !is_combining_mark(c)).nfc().collect());
     }
     if options.case_insensitive {
-        let needs_folding = out.chars().any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' '));
+        let needs_folding = out
+            .chars()
+            .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' '));
         if needs_folding {
             out = Cow::Owned(caseless::default_case_fold_str(&out));
         }
@@ -151,11 +153,17 @@ pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Arc<Regex>
 /// assert!(string_op(Operator::Matches, "abc123", "[a-z]+[0-9]+", StringOptions::NONE).unwrap());
 /// assert!(!string_op(Operator::Matches, "abc123x", "[a-z]+[0-9]+", StringOptions::NONE).unwrap());
 /// ```
-pub fn string_op(op: Operator, text: &str, operand: &str, options: StringOptions) -> Result<bool, RegexError> {
+pub fn string_op(
+    op: Operator,
+    text: &str,
+    operand: &str,
+    options: StringOptions,
+) -> Result<bool, RegexError> {
     if op == Operator::Matches {
         // The regex engine folds case itself (simple folding, so a pattern's classes and
         // escapes keep their meaning); diacritics are folded on both sides first.
-        let d = StringOptions { diacritic_insensitive: options.diacritic_insensitive, case_insensitive: false };
+        let d =
+            StringOptions { diacritic_insensitive: options.diacritic_insensitive, case_insensitive: false };
         let re = compile_regex(&fold(operand, d), options.case_insensitive)?;
         return Ok(re.is_match(&fold(text, d)));
     }
@@ -254,7 +262,15 @@ mod tests {
     #[test]
     fn matches_is_whole_string_and_rejects_bad_patterns() {
         assert!(!string_op(Operator::Matches, "xabc", "abc", StringOptions::NONE).unwrap());
-        assert!(string_op(Operator::Matches, "ÉTÉ", "été", StringOptions { case_insensitive: true, diacritic_insensitive: true }).unwrap());
+        assert!(
+            string_op(
+                Operator::Matches,
+                "ÉTÉ",
+                "été",
+                StringOptions { case_insensitive: true, diacritic_insensitive: true }
+            )
+            .unwrap()
+        );
         assert!(string_op(Operator::Matches, "x", "(", StringOptions::NONE).is_err());
     }
 

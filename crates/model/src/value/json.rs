@@ -22,8 +22,7 @@ impl Value {
     /// assert_eq!(Value::Binary(vec![1, 2]).to_json().unwrap(), serde_json::json!("AQI="));
     /// ```
     pub fn to_json(&self) -> Result<Json, ValueError> {
-        let not_storable =
-            |reason| ValueError::NotStorable { value: self.to_string(), reason };
+        let not_storable = |reason| ValueError::NotStorable { value: self.to_string(), reason };
         Ok(match self {
             Value::Null => Json::Null,
             Value::Int16(v) => Json::from(*v),

@@ -197,10 +197,10 @@ pub(super) fn coerce(value: Value, target: AttributeType) -> Result<Value, Value
             Value::String(s) => Value::Decimal(s.trim().parse().map_err(|e| invalid(target, s, e))?),
             Value::Double(_) | Value::Float(_) => {
                 let f = value.as_f64().expect("numeric");
-                Value::Decimal(Decimal::from_f64(f).ok_or_else(|| ValueError::OutOfRange {
-                    target,
-                    value: f.to_string(),
-                })?)
+                Value::Decimal(
+                    Decimal::from_f64(f)
+                        .ok_or_else(|| ValueError::OutOfRange { target, value: f.to_string() })?,
+                )
             }
             Value::Int16(_) | Value::Int32(_) | Value::Int64(_) => {
                 Value::Decimal(Decimal::from(value.as_i64().expect("integer")))
@@ -232,9 +232,7 @@ pub(super) fn coerce(value: Value, target: AttributeType) -> Result<Value, Value
         },
         T::Uuid => match &value {
             Value::String(s) => Value::Uuid(Uuid::parse_str(s).map_err(|e| invalid(target, s, e))?),
-            Value::Binary(b) => {
-                Value::Uuid(Uuid::from_slice(b).map_err(|_| mismatch(target, &value))?)
-            }
+            Value::Binary(b) => Value::Uuid(Uuid::from_slice(b).map_err(|_| mismatch(target, &value))?),
             _ => return Err(mismatch(target, &value)),
         },
         T::Binary => match value {
