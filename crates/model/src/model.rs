@@ -93,7 +93,9 @@ pub struct AttributeValidation {
     pub min_length: Option<u64>,
     /// Most characters (strings, URIs) or bytes (binary).
     pub max_length: Option<u64>,
-    /// A regular expression the whole string must match.
+    /// A regular expression the whole string must match, compiled with whole-string anchors
+    /// so that `is_match` is the full test; [`regex_source`](Self::regex_source) gives it as
+    /// written. [`check`](Self::check) applies every rule.
     pub regex: Option<regex::Regex>,
 }
 

@@ -126,10 +126,7 @@ pub fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Arc<Regex>
     if let Some(re) = REGEX_CACHE.with(|c| c.borrow().get(&key).cloned()) {
         return Ok(re);
     }
-    let re = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .case_insensitive(case_insensitive)
-        .size_limit(1 << 20)
-        .build()
+    let re = strata_model::whole_string_regex(pattern, case_insensitive)
         .map(Arc::new)
         .map_err(|e| RegexError { pattern: pattern.to_owned(), reason: e.to_string() })?;
     REGEX_CACHE.with(|c| {
@@ -272,6 +269,9 @@ mod tests {
             .unwrap()
         );
         assert!(string_op(Operator::Matches, "x", "(", StringOptions::NONE).is_err());
+        // Refused rather than re-read as `^(?:a)|(b)$` once wrapped.
+        assert!(string_op(Operator::Matches, "a", "a)|(b", StringOptions::NONE).is_err());
+        assert!(string_op(Operator::Matches, "ab", "a|ab", StringOptions::NONE).unwrap());
     }
 
     #[test]

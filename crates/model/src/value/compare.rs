@@ -84,7 +84,9 @@ impl Value {
         }
         match (self, other) {
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
-            (Value::Json(a), Value::Json(b)) => (a.to_string() == b.to_string()).then_some(Ordering::Equal),
+            // serde_json's maps are ordered, so structural equality is equality of the compact
+            // text that SQL stores compare.
+            (Value::Json(a), Value::Json(b)) => (a == b).then_some(Ordering::Equal),
             _ => {
                 if let (Some(a), Some(b)) = (self.as_str(), other.as_str()) {
                     return Some(a.cmp(b));

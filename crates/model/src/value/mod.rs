@@ -12,6 +12,7 @@ mod sql;
 
 use std::fmt;
 
+pub use compare::StorageClass;
 pub use date::Date;
 pub use rust::FromValue;
 pub use rust_decimal::Decimal;
