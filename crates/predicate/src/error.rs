@@ -5,6 +5,7 @@ use crate::ast::Span;
 use crate::check::CheckError;
 use crate::eval::EvalError;
 use crate::parse_error::ParseError;
+use crate::sort::{SortError, SortParseError};
 use crate::sql::CompileError;
 
 /// Any error of the predicate language.
@@ -23,6 +24,12 @@ pub enum PredicateError {
     /// Compilation to SQL failed.
     #[error(transparent)]
     Compile(#[from] CompileError),
+    /// A sort descriptor does not parse.
+    #[error(transparent)]
+    SortParse(#[from] SortParseError),
+    /// A sort descriptor does not fit the entity, or could not be applied.
+    #[error(transparent)]
+    Sort(#[from] SortError),
 }
 
 /// Renders `source` with a caret line under `span` (at least one `^`), for messages such as

@@ -31,7 +31,7 @@ mod format;
 mod lexer;
 mod parse_error;
 mod parser;
-mod sort;
+pub mod sort;
 pub mod sql;
 pub mod strings;
 mod substitute;
@@ -40,8 +40,10 @@ pub use ast::{
     Argument, Comparison, Expr, KeyPath, Operator, PathBase, PathComponent, Predicate, Quantifier, Span,
     StringOptions, Subquery,
 };
-pub use check::CheckError;
+pub use check::{CheckError, CheckErrorKind};
 pub use error::{PredicateError, render_caret};
-pub use eval::{EvalError, Field, ObjectView};
+pub use eval::{EvalError, Field, ObjectView, Operand, evaluate_expr};
 pub use parse_error::{ParseError, ParseErrorKind};
-pub use sort::{SortComparison, SortDescriptor};
+pub use sort::{
+    SortComparison, SortDescriptor, SortError, SortParseError, SortParseErrorKind, compare_objects,
+};
