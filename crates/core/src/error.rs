@@ -3,6 +3,8 @@
 use strata_model::{ModelError, ValueError};
 use strata_predicate::PredicateError;
 
+use crate::{StoreError, UriError};
+
 /// Any error a Strata operation can report. Match on the variant to learn what happened;
 /// never parse the message.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +19,12 @@ pub enum Error {
     /// A predicate does not parse, check, evaluate or compile.
     #[error(transparent)]
     Predicate(#[from] PredicateError),
+    /// A store failed or refused a request.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A URI does not name an object.
+    #[error(transparent)]
+    Uri(#[from] UriError),
 }
 
 /// `Result` with Strata's [`Error`].

@@ -1,0 +1,103 @@
+//! The store contract: the one trait every backend implements — SQLite, in-memory,
+//! PostgreSQL, a JSON file, a REST API — and a third party's too.
+//!
+//! This is Core Data's `NSIncrementalStore` done the Rust way. A coordinator owns stores
+//! behind `Arc<dyn Store>` and sends them plain requests ([`StoreFetchRequest`],
+//! [`SaveRequest`]); stores answer with IDs and shared [`Snapshot`]s. Stores never see a
+//! context or an object: only IDs, values and checked predicates. Built-in stores use
+//! nothing that is not in this module.
+//!
+//! # Rules every store follows
+//!
+//! 1. **Thread safety.** A store is `Send + Sync`; any method may be called from any thread,
+//!    concurrently. Reads must not wait for a write in progress longer than the backend's
+//!    own locking requires, and must never observe half of a save.
+//! 2. **Atomic saves.** [`Store::save`] stores everything in the request or nothing; after
+//!    an error the stored data is exactly as before.
+//! 3. **Optimistic locking.** Each row has a version, 1 when inserted, incremented by every
+//!    save that updates it. A save whose [`UpdatedRow::expected_version`] or
+//!    [`DeletedRow::expected_version`] differs from the stored version (or names a row that
+//!    is gone) fails with [`StoreError::Conflict`] listing *every* conflicting object with
+//!    its current snapshot, and stores nothing.
+//! 4. **Identity.** A store has a UUID, created with it and persisted with its data; it
+//!    assigns permanent IDs (positive keys, never reused for another object of the same
+//!    hierarchy while the store exists) to inserted objects during the save.
+//! 5. **Faithful predicates.** A fetch returns exactly the objects for which the request's
+//!    predicate holds under the semantics of `docs/predicates.md`: a store may compile it
+//!    (e.g. [`strata_predicate::sql`]) and evaluate what it cannot compile in memory, but
+//!    never approximate.
+//! 6. **Errors, not panics.** Bad requests (unknown IDs, IDs of other stores, values that do
+//!    not fit) are errors; nothing in a request can make a store panic or corrupt its data.
+
+mod error;
+mod request;
+
+use std::sync::Arc;
+
+use strata_model::{Model, ModelHash, Uuid};
+
+pub use error::{StoreError, VersionConflict};
+pub use request::{
+    DeletedRow, InsertedRow, SaveInfo, SaveRequest, SaveResult, StoreFetchRequest, StoreFetchResult,
+    StoreResultType, ToManyChange, UpdatedRow,
+};
+
+use crate::{ObjectId, Snapshot, StoreId};
+
+/// What a store says about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreMetadata {
+    /// The store's UUID, created with the store and never changed.
+    pub uuid: Uuid,
+    /// The store's type (`"SQLite"`, `"Memory"`, …), for messages and tools.
+    pub store_type: String,
+    /// The hash of the model the store was created with.
+    pub model_hash: ModelHash,
+    /// Whether the store records persistent history.
+    pub history: bool,
+    /// Application-defined metadata (a JSON object), stored with the data.
+    pub user: serde_json::Map<String, serde_json::Value>,
+}
+
+impl StoreMetadata {
+    /// The interned ID of this store, as found in its objects' IDs.
+    pub fn store_id(&self) -> StoreId {
+        StoreId::from_uuid(self.uuid)
+    }
+}
+
+/// A persistent store. See the [module docs](self) for the rules every method follows.
+pub trait Store: Send + Sync + 'static {
+    /// The store's metadata. Cheap: stores keep it in memory.
+    fn metadata(&self) -> StoreMetadata;
+
+    /// The model the store was opened with (whose hash equals the stored one).
+    fn model(&self) -> &Arc<Model>;
+
+    /// Replaces the application-defined metadata, atomically.
+    fn set_user_metadata(&self, user: serde_json::Map<String, serde_json::Value>) -> Result<(), StoreError>;
+
+    /// Runs a fetch. The predicate and sort descriptors have been checked against the
+    /// request's entity by the caller; the store must honour them exactly (rule 5), apply
+    /// `offset` and `limit` after sorting, and break ties by primary key ascending so that
+    /// results are deterministic. Snapshot results carry each row's current version.
+    fn fetch(&self, request: &StoreFetchRequest) -> Result<StoreFetchResult, StoreError>;
+
+    /// Snapshots of the given objects, for filling faults: one entry per ID, in order;
+    /// `None` where the object does not exist (deleted, or never saved). IDs of another store
+    /// are an error. Implementations should answer a whole batch with a constant number of
+    /// backend round trips.
+    fn snapshots(&self, ids: &[ObjectId]) -> Result<Vec<Option<Arc<Snapshot>>>, StoreError>;
+
+    /// The destinations of the to-many relationship at `relationship` (an index into the
+    /// source entity's relationships) for each source, in primary-key order; one list per
+    /// source, in order; an empty list for a missing source. Batched like
+    /// [`Store::snapshots`].
+    fn related(&self, sources: &[ObjectId], relationship: usize) -> Result<Vec<Vec<ObjectId>>, StoreError>;
+
+    /// Stores one save atomically (rules 2–4), assigning permanent IDs to inserted objects.
+    /// Relationship destinations may be temporary IDs of objects inserted by the same save.
+    /// Fails with [`StoreError::Conflict`], [`StoreError::Uniqueness`],
+    /// [`StoreError::MissingObject`] or a backend error, storing nothing.
+    fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError>;
+}

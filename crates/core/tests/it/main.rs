@@ -1,0 +1,3 @@
+//! Integration tests of strata-core: one binary, one module per concern.
+
+mod memory_store;
