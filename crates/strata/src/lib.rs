@@ -6,15 +6,21 @@
 //! - [`model`]: the managed object model ([`Model`], loaded from JSON or built in code).
 //! - [`Value`]: attribute values.
 //! - [`predicate`]: NSPredicate-compatible predicates and sort descriptors.
+//! - [`core`]: object IDs, snapshots, the [`Store`](core::Store) contract, the in-memory store.
 //! - [`Error`]: the one error type every fallible call returns.
 
-pub use strata_core::{Error, Result, Value, ValueError};
+pub use strata_core::{Error, ObjectId, Result, Store, Value, ValueError};
 pub use strata_model::{AttributeType, Model};
 pub use strata_predicate::{Predicate, SortDescriptor};
 
 pub mod model {
     //! The managed object model: entities, attributes, relationships, constraints.
     pub use strata_model::*;
+}
+
+pub mod core {
+    //! Object IDs, snapshots, the store contract and the in-memory store.
+    pub use strata_core::*;
 }
 
 pub mod predicate {
