@@ -180,9 +180,11 @@ impl Store for MemoryStore {
                 matches.push(view);
             }
         }
+        // Rows iterate by ID (entity first); the contract's order is by primary key, which
+        // differs across a hierarchy. The sort below is stable, so ties keep this order.
+        matches.sort_by_key(|v| v.row.id().primary_key());
         if !request.sort.is_empty() {
             let mut failure = None;
-            // Rows are already in ID order and the sort is stable, so ties stay by key.
             matches.sort_by(|a, b| {
                 compare_objects(&request.sort, a, b).unwrap_or_else(|e| {
                     failure.get_or_insert(e);
@@ -306,8 +308,7 @@ fn apply_save(
         let id = permanent[&row.id];
         let entity = model.entity_at(id.entity());
         if row.values.len() != entity.attributes().len() || row.to_one.len() != entity.relationships().len() {
-            return Err(StoreError::Corrupt {
-                location: "memory".into(),
+            return Err(StoreError::InvalidRequest {
                 reason: format!("inserted {} row does not fit the entity", entity.name()),
             });
         }
@@ -337,6 +338,9 @@ fn apply_save(
     // 4. Join links, resolved before anything changes: (from, relationship, to, add?).
     let mut link_ops = Vec::new();
     for change in &request.to_many {
+        if deleted.contains(&change.source) && change.added.is_empty() {
+            continue;
+        }
         let source = resolve(change.source)?;
         let relationship = model.entity_at(source.entity()).relationships().get(change.relationship);
         let Some(relationship) = relationship.filter(|r| r.is_to_many()) else {
@@ -348,6 +352,11 @@ fn apply_save(
         });
         for (destinations, add) in [(&change.added, true), (&change.removed, false)] {
             for &d in destinations {
+                // Unlinking an object this save deletes is harmless (its links go with it);
+                // linking to one is an error.
+                if !add && deleted.contains(&d) {
+                    continue;
+                }
                 let d = resolve(d)?;
                 link_ops.push((source, change.relationship, d, add));
                 if let Some(i) = inverse {
@@ -381,10 +390,7 @@ fn apply_save(
 }
 
 fn misfit(entity: &str) -> StoreError {
-    StoreError::Corrupt {
-        location: "memory".into(),
-        reason: format!("a saved {entity} row does not fit the entity"),
-    }
+    StoreError::InvalidRequest { reason: format!("a saved {entity} row does not fit the entity") }
 }
 
 /// Refuses the save if two rows of a constrained entity share the constrained values

@@ -174,6 +174,8 @@ pub(super) fn subentities(factory: StoreFactory<'_>) {
         vec![ids[0], ids[2], ids[1]],
         "fetching the abstract parent returns every sub-entity's objects"
     );
+    assert_eq!(f.fetch("Shape", "", ""), ids, "unsorted results across a hierarchy come in key order");
+    assert_eq!(f.fetch("Shape", "", "name:ci desc"), vec![ids[1], ids[2], ids[0]]);
     assert_eq!(f.fetch("Circle", "radius > 2", ""), vec![ids[2]]);
     let mut only = f.request("Shape", "name BEGINSWITH 's'", "");
     only.include_subentities = false;

@@ -143,6 +143,21 @@ pub(super) fn deletes(factory: StoreFactory<'_>) {
         }
         other => panic!("deleting a deleted row is a conflict, got {other:?}"),
     }
+    // A context deleting a tag also unlinks it from its notes, in the same save.
+    let relink = ToManyChange { source: notes[1], relationship: tags, added: vec![tag], removed: vec![] };
+    f.store.save(&SaveRequest { to_many: vec![relink], ..Default::default() }).expect("link");
+    let unlink_and_delete = SaveRequest {
+        deleted: vec![DeletedRow { id: tag, expected_version: 1 }],
+        to_many: vec![ToManyChange {
+            source: notes[1],
+            relationship: tags,
+            added: vec![],
+            removed: vec![tag],
+        }],
+        ..Default::default()
+    };
+    f.store.save(&unlink_and_delete).expect("unlinking an object deleted by the same save");
+    assert_eq!(f.store.related(&[notes[1]], tags).expect("related"), vec![Vec::<ObjectId>::new()]);
 }
 
 pub(super) fn to_one_relationships(factory: StoreFactory<'_>) {

@@ -50,6 +50,14 @@ pub enum StoreError {
         /// The stored object it collides with, when the store can tell.
         existing: Option<ObjectId>,
     },
+    /// A request that does not fit the model: a value of the wrong type or not storable, a
+    /// property index past the entity's properties, an object both updated and deleted.
+    /// Nothing was stored.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong with the request.
+        reason: String,
+    },
     /// A request named an object that does not exist in this store (a relationship to a
     /// deleted object, say); nothing was saved.
     #[error("object {id:?} does not exist in this store")]

@@ -34,7 +34,9 @@ const KEYWORDS: [&str; 25] = [
     "CAST",
 ];
 
-/// What is wrong with `name` as an entity name, if anything.
+/// What is wrong with `name` as an entity name, if anything: not an identifier, a predicate
+/// keyword, or the `Z_` prefix stores keep for their own tables and columns (ignoring case,
+/// as SQL names do).
 pub(super) fn entity_name_problem(name: &str) -> Option<NameProblem> {
     let mut chars = name.chars();
     let Some(first) = chars.next() else { return Some(NameProblem::Empty) };
@@ -42,15 +44,16 @@ pub(super) fn entity_name_problem(name: &str) -> Option<NameProblem> {
     {
         return Some(NameProblem::NotIdentifier);
     }
-    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(name)).then_some(NameProblem::Keyword)
+    if KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+        return Some(NameProblem::Keyword);
+    }
+    name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("z_")).then_some(NameProblem::Reserved)
 }
 
-/// What is wrong with `name` as a property name, if anything: the entity rules, plus the
-/// `Z_` prefix stores keep for their own columns (ignoring case, as SQL column names do).
+/// What is wrong with `name` as a property name, if anything: the same rules as entity
+/// names, since both become SQL identifiers.
 pub(super) fn property_name_problem(name: &str) -> Option<NameProblem> {
-    entity_name_problem(name).or_else(|| {
-        name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("z_")).then_some(NameProblem::Reserved)
-    })
+    entity_name_problem(name)
 }
 
 #[cfg(test)]
@@ -80,12 +83,14 @@ mod tests {
     }
 
     #[test]
-    fn z_prefix_is_reserved_for_properties_only() {
+    fn z_prefix_is_reserved_for_stores() {
         assert_eq!(property_name_problem("Z_PK"), Some(NameProblem::Reserved));
         assert_eq!(property_name_problem("z_opt"), Some(NameProblem::Reserved));
         assert_eq!(property_name_problem("Z"), None);
         assert_eq!(property_name_problem("Zebra"), None);
-        assert_eq!(entity_name_problem("Z_Thing"), None);
+        // Stores name their own tables Z_METADATA, Z_PRIMARYKEY, Z_<Entity>_<relationship>.
+        assert_eq!(entity_name_problem("Z_Thing"), Some(NameProblem::Reserved));
+        assert_eq!(entity_name_problem("z_metadata"), Some(NameProblem::Reserved));
         assert_eq!(property_name_problem("not"), Some(NameProblem::Keyword));
     }
 }
