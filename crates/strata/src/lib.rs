@@ -6,6 +6,7 @@
 //! - [`model`]: the managed object model ([`Model`], loaded from JSON or built in code).
 //! - [`Value`]: attribute values.
 //! - [`predicate`]: NSPredicate-compatible predicates and sort descriptors.
+//! - [`sqlite`]: the SQLite store ([`sqlite::SqliteStore`]).
 //! - [`core`]: object IDs, snapshots, the [`Store`](core::Store) contract, the in-memory store.
 //! - [`Error`]: the one error type every fallible call returns.
 
@@ -21,6 +22,11 @@ pub mod model {
 pub mod core {
     //! Object IDs, snapshots, the store contract and the in-memory store.
     pub use strata_core::*;
+}
+
+pub mod sqlite {
+    //! The SQLite store: Strata's embedded default.
+    pub use strata_sqlite::*;
 }
 
 pub mod predicate {

@@ -1,0 +1,151 @@
+//! [`SqliteStore`] and its [`Store`] implementation: the dispatch from the contract's
+//! methods to the reader pool (fetch, snapshots, related) and the writer (save, metadata).
+//!
+//! Reads always go to a reader inside one read transaction and writes always to the writer
+//! inside one `IMMEDIATE` transaction: no method here reads on the writer outside a save or
+//! writes anywhere else, so reads never wait for a save and never see half of one.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use strata_core::store::{SaveRequest, SaveResult, StoreFetchRequest, StoreFetchResult};
+use strata_core::{ObjectId, Snapshot, Store, StoreError, StoreId, StoreMetadata};
+use strata_model::Model;
+
+use crate::connection::{Readers, Writer};
+use crate::error::{DbResult, corrupt, misfit};
+use crate::layout::{EntityLayout, Layout};
+use crate::metadata::{USER_KEY, write_value};
+
+/// A persistent store in one SQLite file (plus SQLite's `-wal` and `-shm` files beside it).
+///
+/// The file holds one table per entity hierarchy, join tables for many-to-many
+/// relationships, indexes and unique indexes as the model asks (the layout of
+/// `strata_predicate::sql::DefaultSchema`), and Strata's own tables: `Z_METADATA` (store
+/// UUID, type, model hash, the model itself, history flag, user metadata, layout version)
+/// and `Z_PRIMARYKEY` (the last primary key handed out per hierarchy, so keys are never
+/// reused). Files are created readable and writable by their owner only (0600).
+///
+/// One writer connection serializes saves inside the process; a pool of reader connections
+/// serves fetches and look-ups without ever waiting for a save (WAL). Other processes may
+/// open the same file at the same time: saves wait for each other's write lock inside the
+/// store (up to [`SqliteOptions::busy_timeout`](crate::SqliteOptions::busy_timeout)), and
+/// every read sees a consistent, committed state.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use strata_core::Store;
+/// use strata_sqlite::{SqliteOptions, SqliteStore};
+/// # let dir = tempfile::tempdir()?;
+/// let model = Arc::new(strata_model::Model::from_json(r#"{"name": "Notes", "version": 1,
+///     "entities": [{"name": "Note", "attributes": [{"name": "text", "type": "string"}]}]}"#)?);
+/// let path = dir.path().join("notes.sqlite");
+/// let store = SqliteStore::create(&path, model.clone(), SqliteOptions::default())?;
+/// let uuid = store.metadata().uuid;
+/// drop(store);
+/// let store = SqliteStore::open(&path, model, SqliteOptions::default())?;
+/// assert_eq!((store.metadata().uuid, store.metadata().store_type.as_str()), (uuid, "SQLite"));
+/// # Ok(()) }
+/// ```
+pub struct SqliteStore {
+    pub(crate) shared: Shared,
+    pub(crate) metadata: RwLock<StoreMetadata>,
+    pub(crate) writer: Writer,
+    pub(crate) readers: Readers,
+}
+
+/// What every operation reads and nothing changes after opening.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The model the store was opened with.
+    pub model: Arc<Model>,
+    /// Tables and slots.
+    pub layout: Layout,
+    /// The store's interned ID.
+    pub store_id: StoreId,
+    /// The database file.
+    pub path: PathBuf,
+}
+
+impl Shared {
+    /// A [`StoreError::Corrupt`] about stored data.
+    pub(crate) fn corrupt(&self, reason: String) -> StoreError {
+        corrupt(&self.path, reason)
+    }
+
+    /// A refusal of a request that does not fit the model (see `error::misfit`).
+    pub(crate) fn misfit(&self, reason: String) -> StoreError {
+        misfit(&self.path, reason)
+    }
+
+    /// The layout of `id`'s entity, if `id` is a permanent ID of this store; otherwise
+    /// [`StoreError::ForeignObject`] (another store, or temporary) or
+    /// [`StoreError::MissingObject`] (an entity this model does not have).
+    pub(crate) fn own(&self, id: ObjectId) -> Result<&EntityLayout, StoreError> {
+        if id.is_temporary() || id.store() != Some(self.store_id) {
+            return Err(StoreError::ForeignObject { id });
+        }
+        self.layout.entity(id.entity()).ok_or(StoreError::MissingObject { id })
+    }
+}
+
+impl SqliteStore {
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.shared.path)
+            .field("store_id", &self.shared.store_id)
+            .finish()
+    }
+}
+
+impl Store for SqliteStore {
+    fn metadata(&self) -> StoreMetadata {
+        self.metadata.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn model(&self) -> &Arc<Model> {
+        &self.shared.model
+    }
+
+    fn set_user_metadata(&self, user: serde_json::Map<String, serde_json::Value>) -> Result<(), StoreError> {
+        let text = serde_json::Value::Object(user.clone()).to_string();
+        self.writer.write(|conn| write_value(conn, USER_KEY, &text).db())?;
+        self.metadata.write().unwrap_or_else(|e| e.into_inner()).user = user;
+        Ok(())
+    }
+
+    fn fetch(&self, request: &StoreFetchRequest) -> Result<StoreFetchResult, StoreError> {
+        let plan = self.shared.plan_fetch(request)?;
+        self.readers.read(|conn| self.shared.run_fetch(conn, &plan, request))
+    }
+
+    fn snapshots(&self, ids: &[ObjectId]) -> Result<Vec<Option<Arc<Snapshot>>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.readers.read(|conn| self.shared.load_snapshots(conn, ids))
+    }
+
+    fn related(&self, sources: &[ObjectId], relationship: usize) -> Result<Vec<Vec<ObjectId>>, StoreError> {
+        if sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.readers.read(|conn| self.shared.load_related(conn, sources, relationship))
+    }
+
+    fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError> {
+        if request.is_empty() {
+            return Ok(SaveResult::default());
+        }
+        let plan = self.shared.plan_save(request)?;
+        self.writer.write(|conn| self.shared.run_save(conn, request, &plan))
+    }
+}
