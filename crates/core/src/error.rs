@@ -3,16 +3,17 @@
 use strata_model::{ModelError, ValueError};
 use strata_predicate::PredicateError;
 
-use crate::{StoreError, UriError};
+use crate::{ConflictError, ContextError, CoordinatorError, StoreError, UriError, ValidationError};
 
 /// Any error a Strata operation can report. Match on the variant to learn what happened;
 /// never parse the message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The model is invalid or could not be loaded.
+    /// The model is invalid or could not be loaded. (Boxed: it is the largest error and
+    /// the rarest, and every `Result` of the API carries this enum.)
     #[error(transparent)]
-    Model(#[from] ModelError),
+    Model(#[from] Box<ModelError>),
     /// A value does not fit its attribute or cannot be stored.
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -25,6 +26,24 @@ pub enum Error {
     /// A URI does not name an object.
     #[error(transparent)]
     Uri(#[from] UriError),
+    /// The coordinator refused a request (store registration, routing, URIs, partial saves).
+    #[error(transparent)]
+    Coordinator(#[from] CoordinatorError),
+    /// A context request that cannot be carried out (unknown name, wrong type, gone object).
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// A save refused because objects break the model's rules; lists every violation.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// A save refused because objects changed in the store since they were read.
+    #[error(transparent)]
+    Conflict(#[from] ConflictError),
+}
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Error {
+        Error::Model(Box::new(e))
+    }
 }
 
 /// `Result` with Strata's [`Error`].

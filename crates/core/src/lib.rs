@@ -6,9 +6,13 @@
 //! - [`Snapshot`]: the immutable, shared image of a stored row.
 //! - [`store`]: the store contract every backend implements;
 //!   [`memory_store::MemoryStore`] implements it in memory.
+//! - [`Coordinator`]: routes requests to stores by configuration, keeps the shared
+//!   [row cache](row_cache), maps IDs to URIs, publishes [`DidSave`] notifications.
+//! - [`Context`]: the identity map and unit of work applications use; fetches take a
+//!   [`FetchRequest`].
 //! - [`Error`]: the umbrella error of the public API.
 //!
-//! The coordinator and contexts are built on these (see `docs/design.md`).
+//! Threading rules are in `docs/concurrency.md`; the architecture in `docs/design.md`.
 
 pub mod value {
     //! Attribute values and their conversions (to Rust types, JSON and SQL).
@@ -17,13 +21,23 @@ pub mod value {
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod context;
+pub mod coordinator;
 mod error;
+pub mod fetch_request;
 pub mod memory_store;
 mod object_id;
+pub mod row_cache;
 mod snapshot;
 pub mod store;
 
+pub use context::{
+    ConflictError, Context, ContextError, ObjectConflict, ObjectRef, Problem, SaveOutcome, ValidationError,
+    Violation,
+};
+pub use coordinator::{Coordinator, CoordinatorError, DidSave, SavedChanges};
 pub use error::{Error, Result};
+pub use fetch_request::{Dictionary, FetchRequest, FetchResult, PropertyValue, ResultType};
 pub use object_id::{ObjectId, ParsedUri, StoreId, UriError};
 pub use snapshot::Snapshot;
 pub use store::{Store, StoreError, StoreMetadata};

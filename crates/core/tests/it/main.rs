@@ -1,3 +1,6 @@
 //! Integration tests of strata-core: one binary, one module per concern.
 
+mod context;
+mod context_store;
+mod coordinator;
 mod memory_store;

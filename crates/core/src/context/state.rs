@@ -1,0 +1,292 @@
+//! The state a context keeps per object, and the primitive changes to it.
+//!
+//! An object is a *fault* (its ID only), *loaded* (an `Arc<Snapshot>` shared with the row
+//! cache) or *inserted* (a temporary ID, values starting at the attribute defaults); any of
+//! them may carry *pending edits*: changed attribute values, changed to-one destinations
+//! and, per to-many relationship, the destinations added and removed relative to what the
+//! store holds. Edits are kept per property beside the snapshot, never merged into it, so
+//! that a newer snapshot can be compared with them property by property (merging, issue 4).
+//!
+//! Every change to object state goes through the primitives at the end of this file
+//! (`record_attribute`, `record_to_one`, `record_add`, `record_remove`, `record_deleted`), so that
+//! undo (issue 4) can record each one's inverse in one place. Nothing here calls a store.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use strata_model::Value;
+
+use super::Context;
+use crate::{ObjectId, Snapshot};
+
+/// A set of IDs that keeps insertion order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdSet {
+    order: Vec<ObjectId>,
+    members: HashSet<ObjectId>,
+}
+
+impl IdSet {
+    pub(crate) fn from_vec(ids: Vec<ObjectId>) -> IdSet {
+        let mut set = IdSet::default();
+        for id in ids {
+            set.insert(id);
+        }
+        set
+    }
+
+    pub(crate) fn insert(&mut self, id: ObjectId) -> bool {
+        let new = self.members.insert(id);
+        if new {
+            self.order.push(id);
+        }
+        new
+    }
+
+    pub(crate) fn remove(&mut self, id: ObjectId) -> bool {
+        let present = self.members.remove(&id);
+        if present {
+            self.order.retain(|x| *x != id);
+        }
+        present
+    }
+
+    pub(crate) fn contains(&self, id: ObjectId) -> bool {
+        self.members.contains(&id)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = ObjectId> + '_ {
+        self.order.iter().copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub(crate) fn remap(&mut self, map: &HashMap<ObjectId, ObjectId>) {
+        *self = IdSet::from_vec(self.order.iter().map(|id| map.get(id).copied().unwrap_or(*id)).collect());
+    }
+}
+
+/// One to-many relationship of one object: the destinations the store holds (once loaded)
+/// and the pending additions and removals.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ToMany {
+    /// The store's destinations, in its order; `None` until loaded. Inserted objects start
+    /// with an empty list.
+    pub(crate) stored: Option<IdSet>,
+    /// Destinations added in this context and not stored.
+    pub(crate) added: IdSet,
+    /// Stored destinations removed in this context (possibly before `stored` was loaded).
+    pub(crate) removed: HashSet<ObjectId>,
+}
+
+impl ToMany {
+    /// Adds a destination; whether the relationship changed.
+    pub(crate) fn add(&mut self, id: ObjectId) -> bool {
+        if self.removed.remove(&id) {
+            return true;
+        }
+        if self.stored.as_ref().is_some_and(|s| s.contains(id)) {
+            return false;
+        }
+        self.added.insert(id)
+    }
+
+    /// Removes a destination; whether the relationship changed.
+    pub(crate) fn remove(&mut self, id: ObjectId) -> bool {
+        if self.added.remove(id) {
+            return true;
+        }
+        match &self.stored {
+            Some(stored) if !stored.contains(id) => false,
+            _ => self.removed.insert(id),
+        }
+    }
+
+    /// Records the store's destinations and drops pending changes they make moot.
+    pub(crate) fn set_stored(&mut self, ids: Vec<ObjectId>) {
+        let stored = IdSet::from_vec(ids);
+        let added = std::mem::take(&mut self.added);
+        self.added = IdSet::from_vec(added.iter().filter(|id| !stored.contains(*id)).collect());
+        self.removed.retain(|id| stored.contains(*id));
+        self.stored = Some(stored);
+    }
+
+    /// The current destinations (stored minus removed, then added), once loaded.
+    pub(crate) fn current(&self) -> Option<Vec<ObjectId>> {
+        let stored = self.stored.as_ref()?;
+        let kept = stored.iter().filter(|id| !self.removed.contains(id));
+        Some(kept.chain(self.added.iter()).collect())
+    }
+
+    pub(crate) fn is_changed(&self) -> bool {
+        !self.added.is_empty() || !self.removed.is_empty()
+    }
+
+    /// Folds the pending changes into the stored list (after a save).
+    pub(crate) fn commit(&mut self) {
+        self.stored = self.current().map(IdSet::from_vec);
+        self.added = IdSet::default();
+        self.removed.clear();
+    }
+
+    pub(crate) fn discard_changes(&mut self) {
+        self.added = IdSet::default();
+        self.removed.clear();
+    }
+
+    fn remap(&mut self, map: &HashMap<ObjectId, ObjectId>) {
+        if let Some(stored) = &mut self.stored {
+            stored.remap(map);
+        }
+        self.added.remap(map);
+        self.removed = self.removed.iter().map(|id| map.get(id).copied().unwrap_or(*id)).collect();
+    }
+}
+
+/// Where a fault came from: the list a fetch returned, so firing one fault loads its
+/// neighbours in the same store call.
+#[derive(Debug, Clone)]
+pub(crate) struct FaultGroup {
+    pub(crate) members: Arc<[ObjectId]>,
+    pub(crate) position: usize,
+}
+
+/// Everything a context knows about one object.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ObjectState {
+    /// The row as last read; `None` for a fault and for an inserted object.
+    pub(crate) snapshot: Option<Arc<Snapshot>>,
+    /// Inserted in this context and not saved yet (its ID is temporary).
+    pub(crate) inserted: bool,
+    /// Deleted in this context and not saved yet.
+    pub(crate) deleted: bool,
+    /// Pending attribute values, by attribute index.
+    pub(crate) attributes: BTreeMap<usize, Value>,
+    /// Pending to-one destinations, by relationship index.
+    pub(crate) to_one: BTreeMap<usize, Option<ObjectId>>,
+    /// To-many relationships loaded or changed, by relationship index.
+    pub(crate) to_many: BTreeMap<usize, ToMany>,
+    /// For a fault registered by a fetch: its fetch's list.
+    pub(crate) fault_group: Option<FaultGroup>,
+}
+
+impl ObjectState {
+    pub(crate) fn loaded(snapshot: Arc<Snapshot>) -> ObjectState {
+        ObjectState { snapshot: Some(snapshot), ..Default::default() }
+    }
+
+    pub(crate) fn is_fault(&self) -> bool {
+        !self.inserted && self.snapshot.is_none()
+    }
+
+    pub(crate) fn has_edits(&self) -> bool {
+        !self.attributes.is_empty()
+            || !self.to_one.is_empty()
+            || self.to_many.values().any(ToMany::is_changed)
+    }
+
+    /// Drops edits that equal the snapshot (a value set back to what is stored).
+    pub(crate) fn prune(&mut self) {
+        let Some(snapshot) = &self.snapshot else { return };
+        self.attributes.retain(|i, v| snapshot.value(*i) != Some(v));
+        self.to_one.retain(|i, d| snapshot.to_one().get(*i) != Some(d));
+    }
+
+    pub(crate) fn discard_edits(&mut self) {
+        self.attributes.clear();
+        self.to_one.clear();
+        for to_many in self.to_many.values_mut() {
+            to_many.discard_changes();
+        }
+    }
+
+    pub(crate) fn remap(&mut self, map: &HashMap<ObjectId, ObjectId>) {
+        for destination in self.to_one.values_mut().flatten() {
+            if let Some(p) = map.get(destination) {
+                *destination = *p;
+            }
+        }
+        for to_many in self.to_many.values_mut() {
+            to_many.remap(map);
+        }
+    }
+}
+
+/// The primitive changes. Callers have checked names, types and liveness; these only
+/// record. A missing temporary ID (an inserted object deleted since) is skipped: there is
+/// nothing left to update.
+impl Context {
+    /// The state of `id`, registering a fault for an unknown permanent ID.
+    pub(crate) fn state_mut(&mut self, id: ObjectId) -> Option<&mut ObjectState> {
+        if id.is_temporary() {
+            return self.objects.get_mut(&id);
+        }
+        Some(self.objects.entry(id).or_default())
+    }
+
+    pub(crate) fn record_attribute(&mut self, id: ObjectId, index: usize, value: Value) {
+        let Some(state) = self.state_mut(id) else { return };
+        let unchanged = state.snapshot.as_ref().is_some_and(|s| s.value(index) == Some(&value));
+        if unchanged {
+            state.attributes.remove(&index);
+        } else {
+            state.attributes.insert(index, value);
+        }
+        self.note_changed(id);
+    }
+
+    pub(crate) fn record_to_one(&mut self, id: ObjectId, index: usize, destination: Option<ObjectId>) {
+        let Some(state) = self.state_mut(id) else { return };
+        let unchanged = state.snapshot.as_ref().is_some_and(|s| s.to_one().get(index) == Some(&destination));
+        if unchanged {
+            state.to_one.remove(&index);
+        } else {
+            state.to_one.insert(index, destination);
+        }
+        self.note_changed(id);
+    }
+
+    pub(crate) fn record_add(&mut self, id: ObjectId, index: usize, destination: ObjectId) {
+        let Some(state) = self.state_mut(id) else { return };
+        let inserted = state.inserted;
+        let to_many = state.to_many.entry(index).or_default();
+        if inserted && to_many.stored.is_none() {
+            to_many.stored = Some(IdSet::default());
+        }
+        if to_many.add(destination) {
+            self.note_changed(id);
+        }
+    }
+
+    pub(crate) fn record_remove(&mut self, id: ObjectId, index: usize, destination: ObjectId) {
+        let Some(state) = self.state_mut(id) else { return };
+        let inserted = state.inserted;
+        let to_many = state.to_many.entry(index).or_default();
+        if inserted && to_many.stored.is_none() {
+            to_many.stored = Some(IdSet::default());
+        }
+        if to_many.remove(destination) {
+            self.note_changed(id);
+        }
+    }
+
+    pub(crate) fn record_deleted(&mut self, id: ObjectId) {
+        let Some(state) = self.state_mut(id) else { return };
+        state.deleted = true;
+        if !state.inserted {
+            self.deleted.insert(id);
+        }
+    }
+
+    fn note_changed(&mut self, id: ObjectId) {
+        if !id.is_temporary() {
+            self.changed.insert(id);
+        }
+    }
+}
