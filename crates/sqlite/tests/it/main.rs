@@ -2,6 +2,10 @@
 //! one module per concern.
 
 mod conformance;
+/// strata-core's context suite, run on SQLite files.
+#[path = "../../../core/tests/it/context/mod.rs"]
+mod context;
+mod context_store;
 mod files;
 mod locking;
 mod multiprocess;
