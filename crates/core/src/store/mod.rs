@@ -29,14 +29,21 @@
 //! 6. **Errors, not panics.** Bad requests (unknown IDs, IDs of other stores, values that do
 //!    not fit) are errors; nothing in a request can make a store panic or corrupt its data.
 
+mod batch;
 mod error;
+mod history;
 mod request;
 
 use std::sync::Arc;
 
 use strata_model::{Model, ModelHash, Uuid};
 
+pub use batch::{BatchOptions, BatchRequest, BatchResult};
 pub use error::{StoreError, VersionConflict};
+pub use history::{
+    ChangeKind, HistoryChange, HistoryRequest, HistoryToken, HistoryTransaction, RemoteChange,
+    RemoteChangeHandler, RemoteChangeSubscription,
+};
 pub use request::{
     DeletedRow, InsertedRow, SaveInfo, SaveRequest, SaveResult, StoreFetchRequest, StoreFetchResult,
     StoreResultType, ToManyChange, UpdatedRow,
@@ -100,4 +107,46 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with [`StoreError::Conflict`], [`StoreError::Uniqueness`],
     /// [`StoreError::MissingObject`] or a backend error, storing nothing.
     fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError>;
+
+    /// Applies a batch change directly in the store, atomically, without contexts. The
+    /// default answers [`StoreError::Unsupported`]; a store that implements it must record
+    /// the change in its history like any save.
+    fn execute_batch(
+        &self,
+        request: &BatchRequest,
+        options: &BatchOptions,
+    ) -> Result<BatchResult, StoreError> {
+        let _ = (request, options);
+        Err(self.unsupported("batch requests"))
+    }
+
+    /// The transactions of the store's persistent history that `request` selects, oldest
+    /// first. The default answers [`StoreError::Unsupported`].
+    fn history(&self, request: &HistoryRequest) -> Result<Vec<HistoryTransaction>, StoreError> {
+        let _ = request;
+        Err(self.unsupported("persistent history"))
+    }
+
+    /// The token of the store's latest transaction. The default answers
+    /// [`StoreError::Unsupported`].
+    fn current_history_token(&self) -> Result<HistoryToken, StoreError> {
+        Err(self.unsupported("persistent history"))
+    }
+
+    /// Calls `handler` after every change committed to the store by any process or
+    /// coordinator other than this one, until the returned subscription is dropped; changes
+    /// may be coalesced, but the latest token always arrives. The default answers
+    /// [`StoreError::Unsupported`].
+    fn subscribe_remote_changes(
+        &self,
+        handler: RemoteChangeHandler,
+    ) -> Result<RemoteChangeSubscription, StoreError> {
+        let _ = handler;
+        Err(self.unsupported("remote-change notifications"))
+    }
+
+    /// The [`StoreError::Unsupported`] error for `operation`, naming this store's type.
+    fn unsupported(&self, operation: &'static str) -> StoreError {
+        StoreError::Unsupported { store_type: self.metadata().store_type, operation }
+    }
 }
