@@ -38,7 +38,7 @@ pub use context::{
 pub use coordinator::{Coordinator, CoordinatorError, DidSave, SavedChanges};
 pub use error::{Error, Result};
 pub use fetch_request::{Dictionary, FetchRequest, FetchResult, PropertyValue, ResultType};
-pub use object_id::{ObjectId, ParsedUri, StoreId, UriError};
+pub use object_id::{IdMap, IdSet, ObjectId, ParsedUri, StoreId, UriError};
 pub use snapshot::Snapshot;
 pub use store::{Store, StoreError, StoreMetadata};
 pub use value::{AttributeType, Value, ValueError};

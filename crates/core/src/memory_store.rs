@@ -7,12 +7,13 @@
 //! It must never hold its lock while calling back into anything outside this file.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use strata_model::{EntityIndex, Model, Uuid, Value};
 use strata_predicate::{EvalError, Field, ObjectView, Predicate, compare_objects};
 
+use crate::object_id::{IdMap, IdSet};
 use crate::store::{
     SaveRequest, SaveResult, Store, StoreError, StoreFetchRequest, StoreFetchResult, StoreMetadata,
     StoreResultType, VersionConflict,
@@ -40,7 +41,7 @@ struct Data {
     /// Every row, by ID (ordered by entity, then key).
     rows: BTreeMap<ObjectId, Arc<Snapshot>>,
     /// Join-stored to-many links: (source, relationship index) → destinations.
-    links: HashMap<(ObjectId, usize), BTreeSet<ObjectId>>,
+    links: rustc_hash::FxHashMap<(ObjectId, usize), BTreeSet<ObjectId>>,
     /// Next primary key per inheritance root.
     next_key: HashMap<EntityIndex, i64>,
 }
@@ -276,7 +277,7 @@ fn apply_save(
         return Err(StoreError::Conflict { conflicts });
     }
     // 2. Permanent IDs for inserted objects.
-    let mut permanent = HashMap::new();
+    let mut permanent = IdMap::default();
     let mut result = SaveResult::default();
     for row in &request.inserted {
         if !row.id.is_temporary() || row.id.entity().get() >= model.entities().len() {
@@ -290,7 +291,7 @@ fn apply_save(
         permanent.insert(row.id, id);
         result.permanent_ids.push((row.id, id));
     }
-    let deleted: HashSet<ObjectId> = request.deleted.iter().map(|d| d.id).collect();
+    let deleted: IdSet = request.deleted.iter().map(|d| d.id).collect();
     let resolve = |id: ObjectId| -> Result<ObjectId, StoreError> {
         if let Some(&p) = permanent.get(&id) {
             return Ok(p);
@@ -399,9 +400,9 @@ fn check_uniqueness(
     model: &Model,
     data: &Data,
     request: &SaveRequest,
-    permanent: &HashMap<ObjectId, ObjectId>,
+    permanent: &IdMap<ObjectId>,
 ) -> Result<(), StoreError> {
-    let touched: HashSet<ObjectId> = request
+    let touched: IdSet = request
         .inserted
         .iter()
         .map(|r| permanent[&r.id])
@@ -410,7 +411,7 @@ fn check_uniqueness(
     if touched.is_empty() {
         return Ok(());
     }
-    let back: HashMap<ObjectId, ObjectId> = permanent.iter().map(|(&t, &p)| (p, t)).collect();
+    let back: IdMap<ObjectId> = permanent.iter().map(|(&t, &p)| (p, t)).collect();
     for entity in model.entities() {
         for constraint in entity.uniqueness_constraints() {
             let mut seen: HashMap<Vec<String>, ObjectId> = HashMap::new();

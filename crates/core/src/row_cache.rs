@@ -12,11 +12,12 @@
 //! This module never calls a store and never holds a shard lock while running code outside
 //! this file.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use crate::object_id::IdMap;
 use crate::{ObjectId, Snapshot, StoreId};
 
 /// The default number of entries a coordinator's cache keeps unreferenced rows for.
@@ -54,7 +55,7 @@ struct Entry {
 }
 
 struct Shard {
-    entries: HashMap<ObjectId, Entry>,
+    entries: IdMap<Entry>,
     /// IDs by age, oldest at the front, each with the sequence number it was queued under.
     age: VecDeque<(u64, ObjectId)>,
     next_seq: u64,
@@ -74,7 +75,7 @@ impl RowCache {
         let shards = (0..shards)
             .map(|_| {
                 Mutex::new(Shard {
-                    entries: HashMap::new(),
+                    entries: IdMap::default(),
                     age: VecDeque::new(),
                     next_seq: 0,
                     capacity: per_shard,

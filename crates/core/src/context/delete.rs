@@ -15,11 +15,10 @@
 //! per level and relationship, before anything is changed: a load that fails leaves the
 //! context exactly as it was.
 
-use std::collections::HashSet;
-
 use strata_model::DeleteRule;
 
 use super::Context;
+use crate::object_id::IdSet;
 use crate::{ObjectId, Result};
 
 impl Context {
@@ -44,7 +43,7 @@ impl Context {
             return Ok(());
         }
         let closure = self.delete_closure(roots)?;
-        let members: HashSet<ObjectId> = closure.iter().copied().collect();
+        let members: IdSet = closure.iter().copied().collect();
         for &x in &closure {
             self.record_deleted(x);
         }
@@ -61,7 +60,7 @@ impl Context {
 
     /// `roots` and every object their cascade rules reach, loading what the rules read.
     fn delete_closure(&mut self, roots: Vec<ObjectId>) -> Result<Vec<ObjectId>> {
-        let mut members: HashSet<ObjectId> = HashSet::with_capacity(roots.len());
+        let mut members = IdSet::with_capacity_and_hasher(roots.len(), Default::default());
         let roots: Vec<ObjectId> = roots.into_iter().filter(|id| members.insert(*id)).collect();
         let mut closure = roots.clone();
         let mut frontier = roots;
@@ -116,7 +115,7 @@ impl Context {
 
     /// Removes `x` from the inverses of its nullify relationships' destinations (those not
     /// deleted along with it).
-    fn nullify_inverses(&mut self, x: ObjectId, deleted: &HashSet<ObjectId>) {
+    fn nullify_inverses(&mut self, x: ObjectId, deleted: &IdSet) {
         let Some(entity) = self.model.entities().get(x.entity().get()) else { return };
         let nullify: Vec<usize> = (0..entity.relationships().len())
             .filter(|&i| entity.relationships()[i].delete_rule() == DeleteRule::Nullify)

@@ -6,14 +6,14 @@
 //! a fetch of faults costs one store call per batch, not one per object. Nothing here
 //! changes an object's pending edits except dropping those a loaded row makes moot.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use strata_model::Value;
 
 use super::Context;
 use super::error::ContextError;
-use super::state::IdSet;
+use super::state::OrderedIdSet;
+use crate::object_id::IdSet;
 use crate::{ObjectId, Result, Snapshot};
 
 /// How many faults of one fetch fire together.
@@ -39,7 +39,7 @@ impl Context {
         if wanted.is_empty() {
             return Ok(());
         }
-        let required: HashSet<ObjectId> = wanted.iter().copied().collect();
+        let required: IdSet = wanted.iter().copied().collect();
         if wanted.len() < FAULT_BATCH {
             let mut seen = required.clone();
             for id in wanted.clone() {
@@ -90,7 +90,7 @@ impl Context {
                 continue;
             }
             if inserted {
-                to_many.stored = Some(IdSet::default());
+                to_many.stored = Some(OrderedIdSet::default());
             } else {
                 need.push(id);
             }

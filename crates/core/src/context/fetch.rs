@@ -16,7 +16,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use strata_model::{EntityIndex, Property, Value};
@@ -27,6 +27,7 @@ use super::error::{ContextError, KeyPathProblem};
 use super::state::{FaultGroup, ObjectState};
 use super::view::Reader;
 use crate::fetch_request::{Dictionary, FetchRequest, FetchResult, PropertyValue, ResultType};
+use crate::object_id::{IdMap, IdSet};
 use crate::store::{StoreFetchRequest, StoreFetchResult, StoreResultType};
 use crate::{Error, ObjectId, Result, Snapshot};
 
@@ -195,7 +196,7 @@ impl Context {
         plan: &Plan,
         dirty: Vec<ObjectId>,
     ) -> Result<FetchResult> {
-        let dirty_set: HashSet<ObjectId> = dirty.iter().copied().collect();
+        let dirty_set: IdSet = dirty.iter().copied().collect();
         let changed_stored = dirty.iter().filter(|id| !id.is_temporary()).count();
         let needs_rows = !plan.sort.is_empty()
             || request.result_type_value() == ResultType::Dictionaries
@@ -230,8 +231,7 @@ impl Context {
                 }
             }
             let failure = RefCell::new(None);
-            let order: HashMap<ObjectId, usize> =
-                self.inserted.iter().enumerate().map(|(i, id)| (id, i)).collect();
+            let order: IdMap<usize> = self.inserted.iter().enumerate().map(|(i, id)| (id, i)).collect();
             // Ties on every key: stored objects by primary key (as stores break them), then
             // inserted ones in insertion order.
             let tie = |id: &ObjectId| match id.primary_key() {

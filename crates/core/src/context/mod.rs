@@ -42,7 +42,7 @@ mod validate;
 mod view;
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -54,8 +54,9 @@ pub use error::{
 pub use object::ObjectRef;
 pub use save::SaveOutcome;
 
+use crate::object_id::IdMap;
 use crate::{Coordinator, ObjectId, PropertyValue, Result, Snapshot};
-use state::{IdSet, ObjectState};
+use state::{ObjectState, OrderedIdSet};
 
 /// A unit of work over the coordinator's stores (see the [module docs](self)).
 ///
@@ -86,15 +87,15 @@ pub struct Context {
     name: Option<String>,
     author: Option<String>,
     /// The identity map.
-    objects: HashMap<ObjectId, ObjectState>,
+    objects: IdMap<ObjectState>,
     /// Objects inserted and not saved, in insertion order.
-    inserted: IdSet,
+    inserted: OrderedIdSet,
     /// Stored objects deleted and not saved.
     deleted: BTreeSet<ObjectId>,
     /// Stored objects that may carry pending edits (edits can cancel out; readers check).
     changed: BTreeSet<ObjectId>,
     /// Temporary IDs saved by this context, with their permanent IDs.
-    permanent: HashMap<ObjectId, ObjectId>,
+    permanent: IdMap<ObjectId>,
     /// Contexts are `Send` but not `Sync`.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -107,11 +108,11 @@ impl Context {
             coordinator,
             name: None,
             author: None,
-            objects: HashMap::new(),
-            inserted: IdSet::default(),
+            objects: IdMap::default(),
+            inserted: OrderedIdSet::default(),
             deleted: BTreeSet::new(),
             changed: BTreeSet::new(),
-            permanent: HashMap::new(),
+            permanent: IdMap::default(),
             _not_sync: PhantomData,
         }
     }

@@ -16,6 +16,7 @@ use std::collections::HashSet;
 
 use super::Context;
 use super::lookup::Kind;
+use crate::object_id::IdSet;
 use crate::{ObjectId, Result};
 
 impl Context {
@@ -65,7 +66,7 @@ impl Context {
         self.load_to_many(&[id], index)?;
         let current = self.current_to_many(id, index).unwrap_or_default();
         let removed: Vec<ObjectId> = current.iter().copied().filter(|d| !seen.contains(d)).collect();
-        let current: HashSet<ObjectId> = current.into_iter().collect();
+        let current: IdSet = current.into_iter().collect();
         let added: Vec<ObjectId> = wanted.into_iter().filter(|d| !current.contains(d)).collect();
         // Every old and new destination whose to-one inverse changes must be loaded; do it
         // in one batch rather than one call per object.

@@ -11,15 +11,16 @@
 //! Nothing reaches a store before every check passed, and the request never carries more
 //! than what changed: full rows only for inserts, changed values for updates.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use strata_model::Value;
 
 use super::Context;
 use super::error::{ConflictError, ObjectConflict, ValidationError};
-use super::state::IdSet;
+use super::state::OrderedIdSet;
 use crate::coordinator::{CoordinatorError, DidSave, SavedChanges};
+use crate::object_id::{IdMap, IdSet};
 use crate::store::{
     DeletedRow, InsertedRow, SaveInfo, SaveRequest, StoreError, ToManyChange, UpdatedRow, VersionConflict,
 };
@@ -226,8 +227,8 @@ impl Context {
             None => true,
             Some(stores) => ctx.coordinator.store_of(id).is_ok_and(|(s, _)| stores.contains(&s)),
         };
-        let permanent: HashMap<ObjectId, ObjectId> = saved.permanent_ids.iter().copied().collect();
-        let snapshots: HashMap<ObjectId, _> = saved.snapshots.iter().map(|s| (s.id(), s.clone())).collect();
+        let permanent: IdMap<ObjectId> = saved.permanent_ids.iter().copied().collect();
+        let snapshots: IdMap<_> = saved.snapshots.iter().map(|s| (s.id(), s.clone())).collect();
         let mut outcome = SaveOutcome { notifications: saved.notifications.clone(), ..Default::default() };
         let deleted: Vec<ObjectId> =
             prepared.deleted.iter().copied().filter(|id| in_scope(self, *id)).collect();
@@ -239,8 +240,8 @@ impl Context {
         }
         let inserted: Vec<ObjectId> =
             prepared.inserted.iter().copied().filter(|id| in_scope(self, *id)).collect();
-        let mut committed: HashSet<ObjectId> =
-            HashSet::with_capacity(inserted.len() + prepared.updated.len());
+        let mut committed: IdSet =
+            IdSet::with_capacity_and_hasher(inserted.len() + prepared.updated.len(), Default::default());
         for temporary in inserted {
             let Some(&id) = permanent.get(&temporary) else { continue };
             let Some(mut state) = self.objects.remove(&temporary) else { continue };
@@ -271,7 +272,7 @@ impl Context {
         if !committed.is_empty() {
             // One pass, not a removal per object: saves of many inserts stay linear.
             let remaining = self.inserted.iter().filter(|id| !committed.contains(id)).collect();
-            self.inserted = IdSet::from_vec(remaining);
+            self.inserted = OrderedIdSet::from_vec(remaining);
         }
         if !permanent.is_empty() {
             // Only committed objects can hold the new IDs (their folded to-many lists), unless

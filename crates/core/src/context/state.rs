@@ -11,24 +11,25 @@
 //! (`record_attribute`, `record_to_one`, `record_add`, `record_remove`, `record_deleted`), so that
 //! undo (issue 4) can record each one's inverse in one place. Nothing here calls a store.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use strata_model::Value;
 
 use super::Context;
+use crate::object_id::{IdMap, IdSet};
 use crate::{ObjectId, Snapshot};
 
 /// A set of IDs that keeps insertion order.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct IdSet {
+pub(crate) struct OrderedIdSet {
     order: Vec<ObjectId>,
-    members: HashSet<ObjectId>,
+    members: IdSet,
 }
 
-impl IdSet {
-    pub(crate) fn from_vec(ids: Vec<ObjectId>) -> IdSet {
-        let mut set = IdSet::default();
+impl OrderedIdSet {
+    pub(crate) fn from_vec(ids: Vec<ObjectId>) -> OrderedIdSet {
+        let mut set = OrderedIdSet::default();
         for id in ids {
             set.insert(id);
         }
@@ -67,8 +68,9 @@ impl IdSet {
         self.order.is_empty()
     }
 
-    pub(crate) fn remap(&mut self, map: &HashMap<ObjectId, ObjectId>) {
-        *self = IdSet::from_vec(self.order.iter().map(|id| map.get(id).copied().unwrap_or(*id)).collect());
+    pub(crate) fn remap(&mut self, map: &IdMap<ObjectId>) {
+        *self =
+            OrderedIdSet::from_vec(self.order.iter().map(|id| map.get(id).copied().unwrap_or(*id)).collect());
     }
 }
 
@@ -78,11 +80,11 @@ impl IdSet {
 pub(crate) struct ToMany {
     /// The store's destinations, in its order; `None` until loaded. Inserted objects start
     /// with an empty list.
-    pub(crate) stored: Option<IdSet>,
+    pub(crate) stored: Option<OrderedIdSet>,
     /// Destinations added in this context and not stored.
-    pub(crate) added: IdSet,
+    pub(crate) added: OrderedIdSet,
     /// Stored destinations removed in this context (possibly before `stored` was loaded).
-    pub(crate) removed: HashSet<ObjectId>,
+    pub(crate) removed: IdSet,
 }
 
 impl ToMany {
@@ -110,9 +112,9 @@ impl ToMany {
 
     /// Records the store's destinations and drops pending changes they make moot.
     pub(crate) fn set_stored(&mut self, ids: Vec<ObjectId>) {
-        let stored = IdSet::from_vec(ids);
+        let stored = OrderedIdSet::from_vec(ids);
         let added = std::mem::take(&mut self.added);
-        self.added = IdSet::from_vec(added.iter().filter(|id| !stored.contains(*id)).collect());
+        self.added = OrderedIdSet::from_vec(added.iter().filter(|id| !stored.contains(*id)).collect());
         self.removed.retain(|id| stored.contains(*id));
         self.stored = Some(stored);
     }
@@ -130,17 +132,17 @@ impl ToMany {
 
     /// Folds the pending changes into the stored list (after a save).
     pub(crate) fn commit(&mut self) {
-        self.stored = self.current().map(IdSet::from_vec);
-        self.added = IdSet::default();
+        self.stored = self.current().map(OrderedIdSet::from_vec);
+        self.added = OrderedIdSet::default();
         self.removed.clear();
     }
 
     pub(crate) fn discard_changes(&mut self) {
-        self.added = IdSet::default();
+        self.added = OrderedIdSet::default();
         self.removed.clear();
     }
 
-    fn remap(&mut self, map: &HashMap<ObjectId, ObjectId>) {
+    fn remap(&mut self, map: &IdMap<ObjectId>) {
         if let Some(stored) = &mut self.stored {
             stored.remap(map);
         }
@@ -206,7 +208,7 @@ impl ObjectState {
         }
     }
 
-    pub(crate) fn remap(&mut self, map: &HashMap<ObjectId, ObjectId>) {
+    pub(crate) fn remap(&mut self, map: &IdMap<ObjectId>) {
         for destination in self.to_one.values_mut().flatten() {
             if let Some(p) = map.get(destination) {
                 *destination = *p;
@@ -257,7 +259,7 @@ impl Context {
         let inserted = state.inserted;
         let to_many = state.to_many.entry(index).or_default();
         if inserted && to_many.stored.is_none() {
-            to_many.stored = Some(IdSet::default());
+            to_many.stored = Some(OrderedIdSet::default());
         }
         if to_many.add(destination) {
             self.note_changed(id);
@@ -269,7 +271,7 @@ impl Context {
         let inserted = state.inserted;
         let to_many = state.to_many.entry(index).or_default();
         if inserted && to_many.stored.is_none() {
-            to_many.stored = Some(IdSet::default());
+            to_many.stored = Some(OrderedIdSet::default());
         }
         if to_many.remove(destination) {
             self.note_changed(id);

@@ -12,21 +12,21 @@
 //! module never mutates the context.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use strata_model::Value;
 use strata_predicate::{EvalError, Field, ObjectView};
 
 use super::Context;
+use crate::object_id::IdMap;
 use crate::{Error, ObjectId, Snapshot};
 
 /// Reads objects for one fetch (see the module docs).
 pub(crate) struct Reader<'a> {
     ctx: &'a Context,
     pending: bool,
-    rows: RefCell<HashMap<ObjectId, Option<Arc<Snapshot>>>>,
-    lists: RefCell<HashMap<(ObjectId, usize), Vec<ObjectId>>>,
+    rows: RefCell<IdMap<Option<Arc<Snapshot>>>>,
+    lists: RefCell<rustc_hash::FxHashMap<(ObjectId, usize), Vec<ObjectId>>>,
     failure: RefCell<Option<Error>>,
 }
 

@@ -5,9 +5,9 @@
 //! Splitting never reorders or drops anything of the request; it refuses relationships that
 //! would cross stores before any store is called.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::object_id::IdMap;
 use crate::store::{SaveRequest, SaveResult};
 use crate::{Error, ObjectId, Result, Snapshot, StoreId};
 
@@ -133,8 +133,8 @@ impl Coordinator {
         result: &SaveResult,
         saved: &mut SavedChanges,
     ) -> DidSave {
-        let permanent: HashMap<ObjectId, ObjectId> = result.permanent_ids.iter().copied().collect();
-        let versions: HashMap<ObjectId, u64> = result.versions.iter().copied().collect();
+        let permanent: IdMap<ObjectId> = result.permanent_ids.iter().copied().collect();
+        let versions: IdMap<u64> = result.versions.iter().copied().collect();
         let resolve = |id: ObjectId| permanent.get(&id).copied().unwrap_or(id);
         let mut notification = DidSave {
             store,
