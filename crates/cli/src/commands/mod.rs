@@ -1,17 +1,35 @@
 //! The subcommands. Each file holds one command: its flags (raw, as clap reads them) and its
-//! `run` function (validated, higher-level work).
+//! `run` function (validated, higher-level work). Commands write results to the writer they
+//! are given (stdout in the binary) and return errors; only `main` prints errors.
 
 mod demo;
+mod fetch;
+mod import;
+mod init;
+mod inspect;
 mod model;
 mod predicate;
+
+use std::io::Write;
 
 use clap::Subcommand;
 
 /// Every `strata` subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// A guided tour of what Strata does today, on an example model and data set.
+    /// A guided tour of what Strata does today, on a real SQLite file in a temporary
+    /// directory that it removes at the end.
     Demo,
+    /// Creates a new SQLite store for a model file.
+    Init(init::InitArgs),
+    /// Imports objects from a JSON-lines file into a store, through a context (validation,
+    /// inverse relationships), in one save or in batches.
+    Import(import::ImportArgs),
+    /// Fetches objects from a store: a predicate, sort, paging, and objects, URIs, a count
+    /// or dictionaries as the result.
+    Fetch(fetch::FetchArgs),
+    /// Describes a store: identity, model, history, rows per entity, size on disk.
+    Inspect(inspect::InspectArgs),
     /// Loads a model file, reports every problem in it, and prints its entities and hashes.
     Model(model::ModelArgs),
     /// Parses and checks a predicate against an entity; shows its canonical form, and with
@@ -19,12 +37,16 @@ pub enum Command {
     Predicate(predicate::PredicateArgs),
 }
 
-/// Runs one command.
-pub fn run(command: Command) -> anyhow::Result<()> {
+/// Runs one command, writing its results to `out`.
+pub fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
     match command {
-        Command::Demo => demo::run(),
-        Command::Model(args) => model::run(&args),
-        Command::Predicate(args) => predicate::run(&args),
+        Command::Demo => demo::run(out),
+        Command::Init(args) => init::run(&args, out),
+        Command::Import(args) => import::run(&args, out),
+        Command::Fetch(args) => fetch::run(&args, out),
+        Command::Inspect(args) => inspect::run(&args, out),
+        Command::Model(args) => model::run(&args, out),
+        Command::Predicate(args) => predicate::run(&args, out),
     }
 }
 

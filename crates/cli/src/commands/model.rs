@@ -1,5 +1,6 @@
 //! `strata model`: load a model file and describe it.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -19,7 +20,7 @@ pub struct ModelArgs {
 }
 
 /// Loads and describes the model.
-pub fn run(args: &ModelArgs) -> anyhow::Result<()> {
+pub fn run(args: &ModelArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let model = Model::load(&args.path).with_context(|| format!("cannot load {}", args.path.display()))?;
     match args.format {
         Format::Json => {
@@ -38,10 +39,10 @@ pub fn run(args: &ModelArgs) -> anyhow::Result<()> {
                     })).collect::<Vec<_>>(),
                     "hash": entity.hash().to_string(),
                 });
-                println!("{line}");
+                writeln!(out, "{line}")?;
             }
         }
-        Format::Table => print!("{}", describe(&model)),
+        Format::Table => write!(out, "{}", describe(&model))?,
     }
     Ok(())
 }

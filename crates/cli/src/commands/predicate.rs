@@ -1,6 +1,7 @@
 //! `strata predicate`: parse a predicate, check it against an entity, show what it means.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -37,7 +38,7 @@ pub struct PredicateArgs {
 }
 
 /// Parses, substitutes, checks and optionally compiles the predicate.
-pub fn run(args: &PredicateArgs) -> anyhow::Result<()> {
+pub fn run(args: &PredicateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let model = Model::load(&args.model).with_context(|| format!("cannot load {}", args.model.display()))?;
     let Some(entity) = model.entity(&args.entity) else {
         match model.nearest_entity(&args.entity) {
@@ -54,14 +55,14 @@ pub fn run(args: &PredicateArgs) -> anyhow::Result<()> {
     };
     match args.format {
         Format::Table => {
-            println!("{checked}");
+            writeln!(out, "{checked}")?;
             if let Some(c) = &compiled {
-                println!("sql:      {}", c.sql.as_deref().unwrap_or("(none: every row)"));
+                writeln!(out, "sql:      {}", c.sql.as_deref().unwrap_or("(none: every row)"))?;
                 for (i, p) in c.params.iter().enumerate() {
-                    println!("  ?{} = {p:?}", i + 1);
+                    writeln!(out, "  ?{} = {p:?}", i + 1)?;
                 }
                 if let Some(r) = &c.residual {
-                    println!("residual: {r}   (evaluated in memory)");
+                    writeln!(out, "residual: {r}   (evaluated in memory)")?;
                 }
             }
         }
@@ -72,7 +73,7 @@ pub fn run(args: &PredicateArgs) -> anyhow::Result<()> {
                 line["params"] = c.params.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().into();
                 line["residual"] = c.residual.as_ref().map(|r| r.to_string()).into();
             }
-            println!("{line}");
+            writeln!(out, "{line}")?;
         }
     }
     Ok(())

@@ -1,0 +1,10 @@
+//! The `strata` binary, run for real on temporary directories: every command, both output
+//! formats, and the errors scripts rely on (message on stderr starting with `error: `,
+//! non-zero exit, nothing written to the store).
+
+mod demo;
+mod fetch;
+mod import;
+mod init;
+mod inspect;
+mod support;
