@@ -3,7 +3,9 @@
 use strata_model::{ModelError, ValueError};
 use strata_predicate::PredicateError;
 
-use crate::{ConflictError, ContextError, CoordinatorError, StoreError, UriError, ValidationError};
+use crate::{
+    ConflictError, ContextError, CoordinatorError, FetchError, StoreError, UriError, ValidationError,
+};
 
 /// Any error a Strata operation can report. Match on the variant to learn what happened;
 /// never parse the message.
@@ -38,6 +40,10 @@ pub enum Error {
     /// A save refused because objects changed in the store since they were read.
     #[error(transparent)]
     Conflict(#[from] ConflictError),
+    /// A fetch request refused (aggregates, grouping, prefetching) or not finished
+    /// (cancelled).
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
 }
 
 impl From<ModelError> for Error {

@@ -1,13 +1,19 @@
 //! [`FetchRequest`]: what a context fetch asks for — entity, predicate, sort, paging, result
-//! type, fetched properties, and how pending changes and sub-entities count — and
-//! [`FetchResult`], what it returns.
+//! type, fetched properties and aggregates, grouping, batching, prefetching, and how pending
+//! changes and sub-entities count — and [`FetchResult`], what it returns.
 //!
 //! A request is plain data built by name; [`Context::fetch`](crate::Context::fetch) checks it
 //! against the model (unknown entity, keys or sort paths are typed errors) when it runs.
 //! Nothing here touches a store or a context.
 
+mod aggregate;
+mod error;
+
 use strata_model::Value;
 use strata_predicate::{Argument, Predicate, PredicateError, SortDescriptor};
+
+pub use aggregate::{Aggregate, AggregateFunction, ResultRow};
+pub use error::FetchError;
 
 use crate::ObjectId;
 
@@ -52,6 +58,12 @@ pub struct FetchRequest {
     include_pending_changes: bool,
     include_subentities: bool,
     returns_faults: bool,
+    batch_size: usize,
+    prefetch: Vec<String>,
+    aggregates: Vec<Aggregate>,
+    group_by: Vec<String>,
+    having: Option<Predicate>,
+    distinct: bool,
 }
 
 impl FetchRequest {
@@ -68,6 +80,12 @@ impl FetchRequest {
             include_pending_changes: true,
             include_subentities: true,
             returns_faults: false,
+            batch_size: 0,
+            prefetch: Vec::new(),
+            aggregates: Vec::new(),
+            group_by: Vec::new(),
+            having: None,
+            distinct: false,
         }
     }
 
@@ -124,7 +142,9 @@ impl FetchRequest {
 
     /// Whether the context's unsaved changes count (default `true`, as in Core Data):
     /// inserted objects that match are included, objects edited to match or not are judged
-    /// by their edited values, and deleted objects are left out.
+    /// by their edited values, and deleted objects are left out. Grouped, aggregated and
+    /// distinct rows ([`Context::fetch_rows`](crate::Context::fetch_rows)) never include
+    /// pending changes, as in Core Data.
     pub fn include_pending_changes(mut self, include: bool) -> FetchRequest {
         self.include_pending_changes = include;
         self
@@ -141,6 +161,68 @@ impl FetchRequest {
     /// one store call fetches everything, which is what a caller reading the objects wants).
     pub fn returns_faults(mut self, faults: bool) -> FetchRequest {
         self.returns_faults = faults;
+        self
+    }
+
+    /// Materialises objects `size` at a time (0, the default: all at once).
+    ///
+    /// [`Context::fetch_batched`](crate::Context::fetch_batched) fetches the matching IDs
+    /// with one store call and loads rows one batch (one `snapshots` call) at a time as the
+    /// caller advances, letting earlier batches go, so memory stays flat however many
+    /// objects match. [`Context::fetch`](crate::Context::fetch) with a batch size returns
+    /// [`ResultType::Objects`] as faults (only the IDs are fetched), as Core Data's batched
+    /// fetches do; [`Context::fetch_async`](crate::Context::fetch_async) loads and reports
+    /// progress a batch at a time.
+    pub fn batch_size(mut self, size: usize) -> FetchRequest {
+        self.batch_size = size;
+        self
+    }
+
+    /// Relationship key paths (`"folder"`, `"tags"`, `"folder.owner"`) whose destinations
+    /// are loaded with the fetched objects, so walking them afterwards costs no store call.
+    /// Each key of each path costs a constant number of coordinator calls however many
+    /// objects were fetched: a to-one key one batched row load, a to-many key one batched
+    /// to-many load and one batched row load. Applies to [`ResultType::Objects`].
+    pub fn prefetch<S: Into<String>>(mut self, key_paths: impl IntoIterator<Item = S>) -> FetchRequest {
+        self.prefetch = key_paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds an aggregate result (a [`ResultType::Dictionaries`] fetch run with
+    /// [`Context::fetch_rows`](crate::Context::fetch_rows)). Results come after the
+    /// [properties](FetchRequest::properties), in the order added.
+    pub fn aggregate(mut self, aggregate: Aggregate) -> FetchRequest {
+        self.aggregates.push(aggregate);
+        self
+    }
+
+    /// Groups the matching objects by these key paths (attributes or to-one relationships,
+    /// through to-one relationships) with SQL's `GROUP BY` semantics: one row per distinct
+    /// combination of values, `NULL` being a value of its own. Every fetched
+    /// [property](FetchRequest::properties) must be among them; aggregates are computed per
+    /// group. Rows come ordered by the group-by values (ascending, `NULL` first) unless
+    /// sorted.
+    pub fn group_by<S: Into<String>>(mut self, key_paths: impl IntoIterator<Item = S>) -> FetchRequest {
+        self.group_by = key_paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Keeps only the rows of a grouped or aggregated fetch for which `predicate` holds; its
+    /// key paths are result names (fetched properties such as `folder.name`, aggregate
+    /// names). Evaluated after grouping and before sorting and paging.
+    pub fn having(mut self, predicate: Predicate) -> FetchRequest {
+        self.having = Some(predicate);
+        self
+    }
+
+    /// [`FetchRequest::having`] from a predicate format (see [`Predicate::parse_with`]).
+    pub fn having_filter(self, format: &str, args: &[Argument]) -> Result<FetchRequest, PredicateError> {
+        Ok(self.having(Predicate::parse_with(format, args)?))
+    }
+
+    /// Whether a dictionaries fetch returns each distinct row once (default `false`).
+    pub fn distinct(mut self, distinct: bool) -> FetchRequest {
+        self.distinct = distinct;
         self
     }
 
@@ -192,6 +274,42 @@ impl FetchRequest {
     /// Whether objects come back as faults.
     pub fn is_returning_faults(&self) -> bool {
         self.returns_faults
+    }
+
+    /// The batch size (0: no batching).
+    pub fn batch_size_value(&self) -> usize {
+        self.batch_size
+    }
+
+    /// The relationship key paths to prefetch.
+    pub fn prefetch_paths(&self) -> &[String] {
+        &self.prefetch
+    }
+
+    /// The aggregate results.
+    pub fn aggregates(&self) -> &[Aggregate] {
+        &self.aggregates
+    }
+
+    /// The group-by key paths.
+    pub fn group_by_paths(&self) -> &[String] {
+        &self.group_by
+    }
+
+    /// The `having` predicate, as given.
+    pub fn having_ref(&self) -> Option<&Predicate> {
+        self.having.as_ref()
+    }
+
+    /// Whether rows are distinct.
+    pub fn is_distinct(&self) -> bool {
+        self.distinct
+    }
+
+    /// Whether the fetch returns rows rather than one dictionary per object: aggregates,
+    /// group-by, having or distinct are set.
+    pub fn returns_rows(&self) -> bool {
+        !self.aggregates.is_empty() || !self.group_by.is_empty() || self.having.is_some() || self.distinct
     }
 }
 

@@ -31,13 +31,20 @@ pub mod row_cache;
 mod snapshot;
 pub mod store;
 
+pub use context::{AsyncFetch, BatchedFetch, CancelToken, FetchProgress};
 pub use context::{
     ConflictError, Context, ContextError, ObjectConflict, ObjectRef, Problem, SaveOutcome, ValidationError,
     Violation,
 };
-pub use coordinator::{Coordinator, CoordinatorError, DidSave, SavedChanges};
+pub use context::{
+    ContextInbox, MergeOutcome, MergePolicy, MergePolicyHandler, MergeRequest, MergeResolution,
+};
+pub use coordinator::{Coordinator, CoordinatorError, DidSave, RemoteObject, SavedChanges};
 pub use error::{Error, Result};
-pub use fetch_request::{Dictionary, FetchRequest, FetchResult, PropertyValue, ResultType};
+pub use fetch_request::{
+    Aggregate, AggregateFunction, Dictionary, FetchError, FetchRequest, FetchResult, PropertyValue,
+    ResultRow, ResultType,
+};
 pub use object_id::{IdMap, IdSet, ObjectId, ParsedUri, StoreId, UriError};
 pub use snapshot::Snapshot;
 pub use store::{Store, StoreError, StoreMetadata};

@@ -14,6 +14,7 @@ use strata_model::{EntityIndex, Model, Uuid, Value};
 use strata_predicate::{EvalError, Field, ObjectView, Predicate, compare_objects};
 
 use crate::object_id::{IdMap, IdSet};
+use crate::store::dictionary::{self, RowObject};
 use crate::store::{
     SaveRequest, SaveResult, Store, StoreError, StoreFetchRequest, StoreFetchResult, StoreMetadata,
     StoreResultType, VersionConflict,
@@ -121,6 +122,12 @@ impl ObjectView for View<'_> {
     }
 }
 
+impl RowObject for View<'_> {
+    fn object_id(&self) -> ObjectId {
+        self.row.id()
+    }
+}
+
 /// The destinations of to-many relationship `r` of `source`, in ID order.
 fn related_ids(model: &Model, data: &Data, source: ObjectId, r: usize) -> Vec<ObjectId> {
     let entity = model.entity_at(source.entity());
@@ -184,6 +191,12 @@ impl Store for MemoryStore {
         // Rows iterate by ID (entity first); the contract's order is by primary key, which
         // differs across a hierarchy. The sort below is stable, so ties keep this order.
         matches.sort_by_key(|v| v.row.id().primary_key());
+        if let StoreResultType::Rows(rows) = &request.result {
+            let grouped = dictionary::group_rows(rows, &matches)?;
+            let finished =
+                dictionary::finish_rows(rows, &request.sort, request.offset, request.limit, grouped)?;
+            return Ok(StoreFetchResult::Rows(finished));
+        }
         if !request.sort.is_empty() {
             let mut failure = None;
             matches.sort_by(|a, b| {
@@ -201,6 +214,8 @@ impl Store for MemoryStore {
             StoreResultType::Ids => StoreFetchResult::Ids(page.map(|v| v.row.id()).collect()),
             StoreResultType::Snapshots => StoreFetchResult::Snapshots(page.map(|v| v.row.clone()).collect()),
             StoreResultType::Count => StoreFetchResult::Count(page.count() as u64),
+            // Answered above, before the objects were sorted.
+            StoreResultType::Rows(_) => StoreFetchResult::Rows(Vec::new()),
         })
     }
 

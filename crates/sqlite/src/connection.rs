@@ -15,7 +15,8 @@
 //! It never decides what to read or write: that is the callers' (fetch, lookup, save).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
@@ -161,6 +162,8 @@ pub(crate) struct Readers {
     max: usize,
     state: Mutex<Pool>,
     returned: Condvar,
+    /// Statements started on reader connections (a diagnostic: see `statement_count`).
+    statements: Arc<AtomicU64>,
 }
 
 struct Pool {
@@ -176,7 +179,14 @@ impl Readers {
             max: max.max(1),
             state: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
             returned: Condvar::new(),
+            statements: Arc::default(),
         }
+    }
+
+    /// How many statements the readers have started (each read's `BEGIN` and `ROLLBACK`
+    /// included), counted by SQLite's statement trace.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, Pool> {
@@ -225,8 +235,13 @@ impl Readers {
     }
 
     fn open_reader(&self) -> Result<Connection, StoreError> {
-        let conn = open_connection(&self.path)?;
+        let mut conn = open_connection(&self.path)?;
         configure(&conn, self.budget, true)?;
+        let statements = self.statements.clone();
+        let count = move |_: rusqlite::trace::TraceEvent<'_>| {
+            statements.fetch_add(1, Ordering::Relaxed);
+        };
+        conn.trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, Some(count)).db()?;
         Ok(conn)
     }
 }

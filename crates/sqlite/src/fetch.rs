@@ -48,6 +48,26 @@ impl FetchPlan {
         self.residual.is_some() || self.sort_in_memory
     }
 
+    /// Whether part of the predicate must be evaluated in memory.
+    pub(crate) fn has_residual(&self) -> bool {
+        self.residual.is_some()
+    }
+
+    /// Index into the layout's tables.
+    pub(crate) fn table(&self) -> usize {
+        self.table
+    }
+
+    /// The `WHERE` condition (empty when every row qualifies), on rows aliased `t0`.
+    pub(crate) fn condition(&self) -> &str {
+        &self.condition
+    }
+
+    /// The condition's parameters, `?1`… in order.
+    pub(crate) fn params(&self) -> &[SqlValue] {
+        &self.params
+    }
+
     /// `FROM … WHERE …` with the row alias.
     fn source_sql(&self, shared: &Shared) -> String {
         let mut sql = format!("FROM {} AS \"{ROW_ALIAS}\"", shared.layout.tables[self.table].name);
@@ -88,7 +108,10 @@ impl Shared {
             }
             None => (Vec::new(), None),
         };
-        let order = compile_order_by(&request.sort, model, entity, schema, Dialect::Sqlite, ROW_ALIAS)
+        // A rows request's sort names its result columns, ordered after grouping.
+        let sort: &[strata_predicate::SortDescriptor] =
+            if matches!(request.result, StoreResultType::Rows(_)) { &[] } else { &request.sort };
+        let order = compile_order_by(sort, model, entity, schema, Dialect::Sqlite, ROW_ALIAS)
             .map_err(predicate_error)?;
         let condition = match conditions.len() {
             0 => String::new(),
@@ -108,7 +131,7 @@ impl Shared {
     /// The statement a plan runs, and whether it ends in `LIMIT ? OFFSET ?`.
     fn fetch_sql(&self, plan: &FetchPlan, result: &StoreResultType) -> (String, bool) {
         let from_where = plan.source_sql(self);
-        if plan.in_memory() {
+        if plan.in_memory() || matches!(result, StoreResultType::Rows(_)) {
             let select = &self.layout.tables[plan.table].row_select;
             return (format!("SELECT {select} {from_where} ORDER BY {}", plan.order), false);
         }
@@ -125,7 +148,7 @@ impl Shared {
                 );
                 (sql, true)
             }
-            StoreResultType::Snapshots => {
+            StoreResultType::Snapshots | StoreResultType::Rows(_) => {
                 let n = plan.params.len();
                 let select = &self.layout.tables[plan.table].row_select;
                 let sql = format!(
@@ -146,6 +169,9 @@ impl Shared {
         plan: &FetchPlan,
         request: &StoreFetchRequest,
     ) -> Result<StoreFetchResult, StoreError> {
+        if let StoreResultType::Rows(rows) = &request.result {
+            return self.run_rows(conn, plan, request, rows);
+        }
         let (sql, paged) = self.fetch_sql(plan, &request.result);
         let mut statement = conn.prepare_cached(&sql).db()?;
         for (i, param) in plan.params.iter().enumerate() {
@@ -189,6 +215,8 @@ impl Shared {
                     }
                     StoreFetchResult::Snapshots(snapshots)
                 }
+                // Dispatched to `run_rows` above.
+                StoreResultType::Rows(_) => StoreFetchResult::Rows(Vec::new()),
             });
         }
         let mut candidates = Vec::new();
@@ -203,6 +231,7 @@ impl Shared {
             StoreResultType::Count => StoreFetchResult::Count(page.count() as u64),
             StoreResultType::Ids => StoreFetchResult::Ids(page.map(|s| s.id()).collect()),
             StoreResultType::Snapshots => StoreFetchResult::Snapshots(page.collect()),
+            StoreResultType::Rows(_) => StoreFetchResult::Rows(Vec::new()),
         })
     }
 

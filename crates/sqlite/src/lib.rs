@@ -23,6 +23,7 @@
 //! - nothing tells another process that a save happened yet: it sees new data on its next
 //!   read (change notification arrives with the history issue).
 
+mod aggregate;
 mod connection;
 mod error;
 mod fetch;

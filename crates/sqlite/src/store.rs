@@ -95,6 +95,14 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.shared.path
     }
+
+    /// How many SQL statements this store has run for reads (fetches, fault-filling and
+    /// to-many look-ups) since it opened, each read transaction's `BEGIN` and `ROLLBACK`
+    /// included, as SQLite's statement trace counts them. A diagnostic, for tests that
+    /// assert a constant number of statements (no N+1 queries); saves are not counted.
+    pub fn statement_count(&self) -> u64 {
+        self.readers.statement_count()
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {

@@ -16,12 +16,12 @@ use crate::store::{SaveRequest, StoreFetchResult, StoreResultType, ToManyChange}
 /// | 2 | "Banana" | nil | 2.25 | nil | nil | Garden | — |
 /// | 3 | "STRASSE" | 2 | -1 | true | 2022 | — | french |
 /// | 4 | "cherry" | 5 | 0 | false | 2023 | — | — |
-struct Data {
-    f: Fixture,
-    notes: Vec<ObjectId>,
+pub(super) struct Data {
+    pub(super) f: Fixture,
+    pub(super) notes: Vec<ObjectId>,
 }
 
-fn data(factory: StoreFactory<'_>) -> Data {
+pub(super) fn data(factory: StoreFactory<'_>) -> Data {
     let f = Fixture::new(factory);
     let year = |y: i64| Value::Date(Date::from_unix_micros((y - 1970) * 365 * 86_400_000_000));
     let rows = [

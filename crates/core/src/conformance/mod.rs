@@ -16,6 +16,7 @@
 
 mod fetch;
 mod fixture;
+mod rows;
 mod save;
 
 use std::sync::Arc;
@@ -47,6 +48,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("fetch with predicates", fetch::predicates),
     ("fetch sorted, paged and counted", fetch::sorting_and_paging),
     ("fetch with sub-entities", fetch::subentities),
+    ("rows: grouping and aggregates", rows::grouping_and_aggregates),
+    ("rows: distinct and objects", rows::distinct_and_objects),
+    ("rows: decimals and overflow", rows::decimals_and_overflow),
 ];
 
 /// Runs every check against stores made by `factory`.

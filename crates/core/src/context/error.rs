@@ -3,12 +3,13 @@
 //! objects break the model's rules, and [`ConflictError`] for a save refused because the
 //! store changed under the context.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use strata_model::{AttributeType, RuleViolation, ValueError};
 
-use crate::{ObjectId, Snapshot};
+use crate::{ObjectId, PropertyValue, Snapshot};
 
 /// A request the context cannot carry out.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -292,8 +293,8 @@ impl ConflictError {
     }
 }
 
-/// One object of a [`ConflictError`]: what the context read and changed, what the store
-/// holds now. Merge policies (issue 4) decide per property from these.
+/// One object of a [`ConflictError`]: what the context read and holds now, what the store
+/// holds now. Merge policies decide per property from these (`context/policy.rs`).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ObjectConflict {
@@ -303,10 +304,28 @@ pub struct ObjectConflict {
     pub entity: String,
     /// The version the context read.
     pub expected_version: u64,
-    /// The snapshot the context read.
+    /// The snapshot the context read (its edits were made on this row).
     pub read: Option<Arc<Snapshot>>,
     /// The row as stored now; `None` if it was deleted.
     pub current: Option<Arc<Snapshot>>,
-    /// The properties the context changed, by name.
+    /// The properties the context changed, by name (attributes, to-one relationships, then
+    /// to-many relationships with membership changes).
     pub changed: Vec<String>,
+    /// Whether the context deleted the object (its change is the deletion).
+    pub deleted: bool,
+    /// The object's attributes and to-one relationships as the context holds them (the
+    /// snapshot it read with its edits on top), by name.
+    pub values: BTreeMap<String, PropertyValue>,
+    /// The object's pending to-many membership changes, by relationship name.
+    pub to_many: BTreeMap<String, MembershipChange>,
+}
+
+/// The destinations a context added to and removed from one to-many relationship.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct MembershipChange {
+    /// Destinations added.
+    pub added: Vec<ObjectId>,
+    /// Destinations removed.
+    pub removed: Vec<ObjectId>,
 }

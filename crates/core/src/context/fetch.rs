@@ -13,6 +13,15 @@
 //!
 //! A fetch never changes pending edits and never writes to a store; it only registers the
 //! objects it returns (objects already loaded keep their rows: `refresh` re-reads).
+//!
+//! The submodules add the rest of Core Data's fetch machinery: relationship prefetching
+//! (`prefetch`), grouped and aggregated rows (`rows`), cursors materialising a batch at a
+//! time (`batched`) and fetches run on a worker thread (`asynchronous`).
+
+mod asynchronous;
+mod batched;
+mod prefetch;
+mod rows;
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -26,7 +35,10 @@ use super::Context;
 use super::error::{ContextError, KeyPathProblem};
 use super::state::{FaultGroup, ObjectState};
 use super::view::Reader;
-use crate::fetch_request::{Dictionary, FetchRequest, FetchResult, PropertyValue, ResultType};
+pub use asynchronous::{AsyncFetch, CancelToken, FetchProgress, ProgressHandler};
+pub use batched::{BatchedFetch, DEFAULT_BATCH_SIZE};
+
+use crate::fetch_request::{Dictionary, FetchError, FetchRequest, FetchResult, PropertyValue, ResultType};
 use crate::object_id::{IdMap, IdSet};
 use crate::store::{StoreFetchRequest, StoreFetchResult, StoreResultType};
 use crate::{Error, ObjectId, Result, Snapshot};
@@ -38,6 +50,8 @@ struct Plan {
     sort: Vec<SortDescriptor>,
     /// Dictionary properties.
     properties: Vec<PropertyPath>,
+    /// Relationship key paths to prefetch, split into keys.
+    prefetch: Vec<Vec<String>>,
 }
 
 /// A fetched property: its key path, the keys, and whether it ends on a to-one.
@@ -58,18 +72,60 @@ impl Context {
     /// primary key, then insertion order) before offset and limit apply. An object is judged
     /// by its own values: an unchanged object keeps the store's verdict even if an object it
     /// relates to changed.
+    ///
+    /// With a [batch size](FetchRequest::batch_size), objects come back as faults (one store
+    /// call fetches the IDs; rows load as accessed); [`Context::fetch_batched`] iterates a
+    /// batch at a time instead. [Prefetched](FetchRequest::prefetch) relationships are loaded
+    /// before this returns. Grouped, aggregated and distinct requests are refused with
+    /// [`FetchError::UseFetchRows`]: run them with [`Context::fetch_rows`].
     pub fn fetch(&mut self, request: &FetchRequest) -> Result<FetchResult> {
+        self.auto_merge()?;
+        if request.returns_rows() {
+            return Err(match request.result_type_value() {
+                ResultType::Dictionaries => FetchError::UseFetchRows,
+                _ => FetchError::NeedsDictionaries,
+            }
+            .into());
+        }
         let plan = self.plan(request)?;
-        let dirty = if request.includes_pending_changes() {
+        let dirty = self.pending_of(request, &plan);
+        let result = if dirty.is_empty() {
+            self.fetch_from_store(request, &plan)?
+        } else {
+            let store_request = self.pending_store_request(request, &plan, &dirty);
+            let (base, rows) = match self.coordinator.fetch(&store_request)? {
+                StoreFetchResult::Ids(ids) => (ids, Vec::new()),
+                StoreFetchResult::Snapshots(rows) => (rows.iter().map(|s| s.id()).collect(), rows),
+                StoreFetchResult::Count(_) | StoreFetchResult::Rows(_) => (Vec::new(), Vec::new()),
+            };
+            self.merge_pending(request, &plan, dirty, base, &rows)?
+        };
+        self.after_fetch(&plan, &result)?;
+        Ok(result)
+    }
+
+    /// Runs the plan's prefetching for an objects result.
+    fn after_fetch(&mut self, plan: &Plan, result: &FetchResult) -> Result<()> {
+        if let FetchResult::Objects(ids) = result
+            && !plan.prefetch.is_empty()
+        {
+            self.prefetch_relationships(ids, &plan.prefetch)?;
+        }
+        Ok(())
+    }
+
+    /// The objects with pending changes a fetch of `request` must judge itself.
+    fn pending_of(&self, request: &FetchRequest, plan: &Plan) -> Vec<ObjectId> {
+        if request.includes_pending_changes() {
             self.dirty_of(plan.entity, request.includes_subentities())
         } else {
             Vec::new()
-        };
-        if dirty.is_empty() {
-            self.fetch_from_store(request, &plan)
-        } else {
-            self.fetch_with_pending(request, &plan, dirty)
         }
+    }
+
+    /// Whether objects come back as faults: asked for, or implied by a batch size.
+    fn wants_faults(request: &FetchRequest) -> bool {
+        request.is_returning_faults() || request.batch_size_value() > 0
     }
 
     /// How many objects a fetch of `request` would return.
@@ -103,7 +159,11 @@ impl Context {
                 properties.push(self.check_key_path(index, path)?);
             }
         }
-        Ok(Plan { entity: index, predicate, sort: request.sort_descriptors().to_vec(), properties })
+        let mut prefetch = Vec::with_capacity(request.prefetch_paths().len());
+        for path in request.prefetch_paths() {
+            prefetch.push(self.check_prefetch_path(index, path)?);
+        }
+        Ok(Plan { entity: index, predicate, sort: request.sort_descriptors().to_vec(), properties, prefetch })
     }
 
     /// Checks a fetched property's key path: to-one keys, then an attribute or a to-one.
@@ -178,7 +238,7 @@ impl Context {
         let kind = match request.result_type_value() {
             ResultType::Count => StoreResultType::Count,
             ResultType::ObjectIds => StoreResultType::Ids,
-            ResultType::Objects if request.is_returning_faults() => StoreResultType::Ids,
+            ResultType::Objects if Context::wants_faults(request) => StoreResultType::Ids,
             ResultType::Objects | ResultType::Dictionaries => StoreResultType::Snapshots,
         };
         let result = self.coordinator.fetch(&self.store_request(request, plan, kind))?;
@@ -186,40 +246,50 @@ impl Context {
             StoreFetchResult::Count(n) => return Ok(FetchResult::Count(n)),
             StoreFetchResult::Ids(ids) => (ids, Vec::new()),
             StoreFetchResult::Snapshots(rows) => (rows.iter().map(|s| s.id()).collect(), rows),
+            StoreFetchResult::Rows(_) => (Vec::new(), Vec::new()),
         };
         self.finish(request, plan, ids, &rows)
     }
 
-    fn fetch_with_pending(
-        &mut self,
+    /// The store request of a fetch with pending changes: without the offset, its limit
+    /// raised by the number of changed stored objects.
+    fn pending_store_request(
+        &self,
         request: &FetchRequest,
         plan: &Plan,
-        dirty: Vec<ObjectId>,
-    ) -> Result<FetchResult> {
-        let dirty_set: IdSet = dirty.iter().copied().collect();
+        dirty: &[ObjectId],
+    ) -> StoreFetchRequest {
         let changed_stored = dirty.iter().filter(|id| !id.is_temporary()).count();
         let needs_rows = !plan.sort.is_empty()
             || request.result_type_value() == ResultType::Dictionaries
-            || (request.result_type_value() == ResultType::Objects && !request.is_returning_faults());
+            || (request.result_type_value() == ResultType::Objects && !Context::wants_faults(request));
         let kind = if needs_rows { StoreResultType::Snapshots } else { StoreResultType::Ids };
         let mut store_request = self.store_request(request, plan, kind);
         store_request.offset = 0;
         store_request.limit = request
             .limit_value()
             .map(|l| l.saturating_add(request.offset_value()).saturating_add(changed_stored));
-        let (mut base, rows): (Vec<ObjectId>, Vec<Arc<Snapshot>>) =
-            match self.coordinator.fetch(&store_request)? {
-                StoreFetchResult::Ids(ids) => (ids, Vec::new()),
-                StoreFetchResult::Snapshots(rows) => (rows.iter().map(|s| s.id()).collect(), rows),
-                StoreFetchResult::Count(_) => (Vec::new(), Vec::new()),
-            };
+        store_request
+    }
+
+    /// Merges the context's changed objects (`dirty`) into the store's answer to
+    /// [`Context::pending_store_request`] (`base`, with `rows` when it returned rows).
+    fn merge_pending(
+        &mut self,
+        request: &FetchRequest,
+        plan: &Plan,
+        dirty: Vec<ObjectId>,
+        mut base: Vec<ObjectId>,
+        rows: &[Arc<Snapshot>],
+    ) -> Result<FetchResult> {
+        let dirty_set: IdSet = dirty.iter().copied().collect();
         base.retain(|id| !dirty_set.contains(id));
         let live: Vec<ObjectId> =
             dirty.into_iter().filter(|id| self.objects.get(id).is_some_and(|s| !s.deleted)).collect();
         self.ensure_loaded(&live)?;
 
         let merged = {
-            let reader = Reader::new(self, true, &rows);
+            let reader = Reader::new(self, true, rows);
             let mut matching = Vec::with_capacity(live.len());
             for id in live {
                 let holds = match &plan.predicate {
@@ -272,7 +342,7 @@ impl Context {
         if request.result_type_value() == ResultType::Count {
             return Ok(FetchResult::Count(page.len() as u64));
         }
-        self.finish(request, plan, page, &rows)
+        self.finish(request, plan, page, rows)
     }
 
     /// Turns the final list into the requested result, registering objects.
@@ -287,7 +357,7 @@ impl Context {
             ResultType::Count => Ok(FetchResult::Count(ids.len() as u64)),
             ResultType::ObjectIds => Ok(FetchResult::ObjectIds(ids)),
             ResultType::Objects => {
-                if request.is_returning_faults() || rows.is_empty() {
+                if Context::wants_faults(request) || rows.is_empty() {
                     self.register_faults(&ids);
                 } else {
                     self.register_rows(rows);

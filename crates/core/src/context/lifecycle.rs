@@ -2,7 +2,8 @@
 //! [`Context::refresh`], and [`Context::existing_object`].
 //!
 //! `rollback` and `reset` never call a store; `refresh` and `existing_object` make at most
-//! one coordinator call for the one object.
+//! one coordinator call for the one object (plus, with automatic merging on, the merge of
+//! queued notifications they start with).
 
 use super::Context;
 use super::error::ContextError;
@@ -22,6 +23,7 @@ impl Context {
         }
         self.deleted.clear();
         self.changed.clear();
+        self.merging.held.clear();
     }
 
     /// Forgets every object, pending changes included: the context is as new (its name and
@@ -32,6 +34,7 @@ impl Context {
         self.deleted.clear();
         self.changed.clear();
         self.permanent.clear();
+        self.merging.held.clear();
     }
 
     /// Re-reads `id`'s row from its store. Without `merge_changes` the object's own pending
@@ -39,8 +42,13 @@ impl Context {
     /// inverses stay, as in Core Data); with it they are kept on top of the new row. To-many
     /// relationships reload on next access. If the row is gone the object is forgotten and
     /// the error is [`ContextError::ObjectNotFound`]. Inserted objects have nothing to re-read.
+    ///
+    /// Either way the new row becomes the base of the object's edits: a conflict a merge
+    /// left for the next save (see [`Context::merge_changes`]) is settled.
     pub fn refresh(&mut self, id: ObjectId, merge_changes: bool) -> Result<()> {
+        self.auto_merge()?;
         let id = self.register(id)?;
+        self.merging.held.remove(&id);
         if self.objects.get(&id).is_some_and(|s| s.inserted) {
             return Ok(());
         }
@@ -76,6 +84,7 @@ impl Context {
     /// row is read (and the object registered). Errors with
     /// [`ContextError::ObjectNotFound`] if the row is gone.
     pub fn existing_object(&mut self, id: ObjectId) -> Result<ObjectId> {
+        self.auto_merge()?;
         let was_registered = self.is_registered(id);
         let id = self.register(id)?;
         let Some(state) = self.objects.get(&id) else {

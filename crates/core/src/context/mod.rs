@@ -18,6 +18,11 @@
 //! - Changes: [`Context::has_changes`], the inserted / updated / deleted sets,
 //!   [`Context::changed_values`]; [`Context::save`] validates, applies delete rules and
 //!   writes one save; [`Context::rollback`], [`Context::reset`], [`Context::refresh`].
+//! - Conflicts and merging: [`Context::set_merge_policy`] ([`MergePolicy`]) decides what a
+//!   save does with version and uniqueness conflicts; [`Context::merge_changes`] merges a
+//!   [`DidSave`](crate::DidSave) or a [`MergeRequest`] from elsewhere, keeping pending edits;
+//!   [`ContextInbox`] carries merges from other threads;
+//!   [`Context::set_automatically_merges_changes`] merges the coordinator's notifications.
 //! - Fetches: [`Context::fetch`] and [`Context::count`] with a
 //!   [`FetchRequest`](crate::FetchRequest), pending changes included by default.
 //!
@@ -34,7 +39,9 @@ mod faults;
 mod fetch;
 mod lifecycle;
 mod lookup;
+mod merge;
 mod object;
+mod policy;
 mod relationships;
 mod save;
 mod state;
@@ -49,9 +56,13 @@ use std::sync::Arc;
 use strata_model::Model;
 
 pub use error::{
-    ConflictError, ContextError, KeyPathProblem, ObjectConflict, Problem, ValidationError, Violation,
+    ConflictError, ContextError, KeyPathProblem, MembershipChange, ObjectConflict, Problem, ValidationError,
+    Violation,
 };
+pub use fetch::{AsyncFetch, BatchedFetch, CancelToken, DEFAULT_BATCH_SIZE, FetchProgress, ProgressHandler};
+pub use merge::{ContextInbox, InboxClosed, MergeOutcome, MergeRequest, MergeSender};
 pub use object::ObjectRef;
+pub use policy::{ConstraintConflict, MAX_CONFLICT_ROUNDS, MergePolicy, MergePolicyHandler, MergeResolution};
 pub use save::SaveOutcome;
 
 use crate::object_id::IdMap;
@@ -96,6 +107,8 @@ pub struct Context {
     changed: BTreeSet<ObjectId>,
     /// Temporary IDs saved by this context, with their permanent IDs.
     permanent: IdMap<ObjectId>,
+    /// Merge policy, bases of conflicts left to the next save, automatic merging.
+    merging: merge::MergeState,
     /// Contexts are `Send` but not `Sync`.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -113,6 +126,7 @@ impl Context {
             deleted: BTreeSet::new(),
             changed: BTreeSet::new(),
             permanent: IdMap::default(),
+            merging: merge::MergeState::default(),
             _not_sync: PhantomData,
         }
     }

@@ -4,9 +4,11 @@
 //!
 //! A failure before or during the store's save leaves every edit in place, so the caller can
 //! fix what was reported and save again. A version conflict is described
-//! ([`ConflictError`]: what the context read and changed, what the store holds now) and
-//! handed to [`Context::resolve_conflicts`], the hook where issue 4's merge policies decide
-//! between failing and retrying; today it always fails.
+//! ([`ConflictError`]: what the context read and holds, what the store holds now) and a
+//! uniqueness refusal of an insert is handed over as is; the context's merge policy
+//! (`context/policy.rs`, applied by `merge/resolve.rs` and `merge/upsert.rs`) either fails
+//! the save or updates the context, and the save is retried — at most
+//! [`MAX_CONFLICT_ROUNDS`] times for version conflicts.
 //!
 //! Nothing reaches a store before every check passed, and the request never carries more
 //! than what changed: full rows only for inserts, changed values for updates.
@@ -18,13 +20,15 @@ use strata_model::Value;
 
 use super::Context;
 use super::error::{ConflictError, ObjectConflict, ValidationError};
+use super::merge::Upsert;
+use super::policy::MAX_CONFLICT_ROUNDS;
 use super::state::OrderedIdSet;
 use crate::coordinator::{CoordinatorError, DidSave, SavedChanges};
 use crate::object_id::{IdMap, IdSet};
 use crate::store::{
     DeletedRow, InsertedRow, SaveInfo, SaveRequest, StoreError, ToManyChange, UpdatedRow, VersionConflict,
 };
-use crate::{Error, ObjectId, Result, StoreId};
+use crate::{Error, ObjectId, Result, Snapshot, StoreId};
 
 /// What a successful [`Context::save`] did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,22 +69,47 @@ impl Context {
     /// every method and [`Context::permanent_id`] maps them) and the new snapshots are the
     /// row cache's.
     pub fn save(&mut self) -> Result<SaveOutcome> {
+        self.auto_merge()?;
         if !self.has_changes() {
             return Ok(SaveOutcome::default());
         }
+        let mut rounds = 0;
+        // Each insert-or-update removes an insert, so their number is bounded by the inserts.
+        let mut upserts: Vec<(ObjectId, ObjectId)> = Vec::new();
         loop {
             let (prepared, request) = self.prepare_save()?;
             if request.is_empty() {
                 self.commit(&prepared, &SavedChanges::default(), None);
-                return Ok(SaveOutcome::default());
+                return Ok(SaveOutcome { permanent_ids: upserts, ..Default::default() });
             }
             match self.coordinator.save(request) {
-                Ok(saved) => return Ok(self.commit(&prepared, &saved, None)),
+                Ok(saved) => {
+                    self.note_own_notifications(&saved.notifications);
+                    let mut outcome = self.commit(&prepared, &saved, None);
+                    outcome.permanent_ids.extend(upserts);
+                    return Ok(outcome);
+                }
                 Err(Error::Store(StoreError::Conflict { conflicts })) => {
                     let conflict = self.describe_conflicts(conflicts);
-                    self.resolve_conflicts(conflict)?;
+                    rounds += 1;
+                    if rounds > MAX_CONFLICT_ROUNDS {
+                        return Err(conflict.into());
+                    }
+                    self.resolve_version_conflicts(conflict)?;
+                }
+                Err(Error::Store(error @ StoreError::Uniqueness { .. })) => {
+                    match self.resolve_uniqueness(error.clone())? {
+                        Upsert::Merged(inserted, existing) => upserts.push((inserted, existing)),
+                        Upsert::Retry => {
+                            rounds += 1;
+                            if rounds > MAX_CONFLICT_ROUNDS {
+                                return Err(error.into());
+                            }
+                        }
+                    }
                 }
                 Err(Error::Coordinator(CoordinatorError::PartialSave { saved, failed_store, source })) => {
+                    self.note_own_notifications(&saved.notifications);
                     let stores = saved.stores.clone();
                     self.commit(&prepared, &saved, Some(&stores));
                     let source = match *source {
@@ -99,13 +128,6 @@ impl Context {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    /// Decides what a version conflict leads to: `Err` fails the save (the context keeps its
-    /// edits), `Ok` retries it after the policy updated the context. Issue 4's merge policies
-    /// plug in here; until then every conflict fails the save.
-    fn resolve_conflicts(&mut self, conflict: ConflictError) -> Result<()> {
-        Err(conflict.into())
     }
 
     fn prepare_save(&mut self) -> Result<(Prepared, SaveRequest)> {
@@ -167,6 +189,12 @@ impl Context {
         self.inverse_is_to_many(id, index) != Some(false)
     }
 
+    /// The version `id`'s edits were made on: that of the row a merge left a conflict on
+    /// (so the save meets it), else that of its snapshot.
+    fn base_version(&self, id: ObjectId, snapshot: &Snapshot) -> u64 {
+        self.merging.held.get(&id).map_or(snapshot.version(), |held| held.version())
+    }
+
     fn build_request(
         &self,
         inserted: &[ObjectId],
@@ -195,13 +223,14 @@ impl Context {
             let Some(snapshot) = &state.snapshot else { continue };
             request.updated.push(UpdatedRow {
                 id,
-                expected_version: snapshot.version(),
+                expected_version: self.base_version(id, snapshot),
                 values: state.attributes.iter().map(|(i, v)| (*i, v.clone())).collect(),
                 to_one: state.to_one.iter().map(|(i, d)| (*i, *d)).collect(),
             });
         }
         for &id in deleted {
-            let version = self.objects.get(&id).and_then(|s| s.snapshot.as_ref()).map_or(0, |s| s.version());
+            let snapshot = self.objects.get(&id).and_then(|s| s.snapshot.as_ref());
+            let version = snapshot.map_or(0, |s| self.base_version(id, s));
             request.deleted.push(DeletedRow { id, expected_version: version });
         }
         for &id in inserted.iter().chain(updated) {
@@ -233,6 +262,7 @@ impl Context {
         let deleted: Vec<ObjectId> =
             prepared.deleted.iter().copied().filter(|id| in_scope(self, *id)).collect();
         for id in deleted {
+            self.merging.held.remove(&id);
             self.objects.remove(&id);
             self.deleted.remove(&id);
             self.changed.remove(&id);
@@ -266,6 +296,7 @@ impl Context {
             state.to_one.clear();
             state.to_many.values_mut().for_each(|t| t.commit());
             self.changed.remove(&id);
+            self.merging.held.remove(&id);
             committed.insert(id);
             outcome.updated.push(id);
         }
@@ -323,13 +354,17 @@ impl Context {
                     to_many.filter_map(|(i, _)| e.relationships().get(*i)).map(|r| r.name().to_owned()),
                 );
             }
+            let held = self.merging.held.get(&conflict.id).cloned();
             out.push(ObjectConflict {
                 id: conflict.id,
                 entity,
                 expected_version: conflict.expected_version,
-                read: state.and_then(|s| s.snapshot.clone()),
+                read: held.or_else(|| state.and_then(|s| s.snapshot.clone())),
                 current: conflict.current,
                 changed,
+                deleted: state.is_some_and(|s| s.deleted),
+                values: self.object_values(conflict.id),
+                to_many: self.membership_changes(conflict.id),
             });
         }
         ConflictError::new(out)

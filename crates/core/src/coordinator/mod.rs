@@ -20,11 +20,18 @@
 //! store fails after an earlier one committed, the error is
 //! [`CoordinatorError::PartialSave`], which lists what was stored.
 //!
+//! # Changes from elsewhere
+//!
+//! [`Coordinator::merge_remote`] brings changes saved by another coordinator or process into
+//! the row cache and into the contexts the caller passes.
+//!
 //! The coordinator is `Send + Sync` and shared as `Arc<Coordinator>`. It never holds one of
-//! its locks while calling a store, and never calls into a context.
+//! its locks while calling a store, and never calls into a context on its own (only into the
+//! contexts a caller hands to `merge_remote`, on the caller's thread).
 
 mod error;
 mod notification;
+mod remote;
 mod save;
 
 use std::sync::mpsc::Receiver;
@@ -34,6 +41,7 @@ use strata_model::{EntityIndex, Model};
 
 pub use error::CoordinatorError;
 pub use notification::DidSave;
+pub use remote::RemoteObject;
 pub use save::SavedChanges;
 
 use crate::row_cache::{DEFAULT_CAPACITY, RowCache};

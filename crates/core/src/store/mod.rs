@@ -30,6 +30,7 @@
 //!    not fit) are errors; nothing in a request can make a store panic or corrupt its data.
 
 mod batch;
+pub mod dictionary;
 mod error;
 mod history;
 mod request;
@@ -39,6 +40,7 @@ use std::sync::Arc;
 use strata_model::{Model, ModelHash, Uuid};
 
 pub use batch::{BatchOptions, BatchRequest, BatchResult};
+pub use dictionary::{ColumnValue, RowColumn, RowsRequest, StoreKeyPath};
 pub use error::{StoreError, VersionConflict};
 pub use history::{
     ChangeKind, HistoryChange, HistoryRequest, HistoryToken, HistoryTransaction, RemoteChange,
@@ -88,6 +90,8 @@ pub trait Store: Send + Sync + 'static {
     /// request's entity by the caller; the store must honour them exactly (rule 5), apply
     /// `offset` and `limit` after sorting, and break ties by primary key ascending so that
     /// results are deterministic. Snapshot results carry each row's current version.
+    /// [`StoreResultType::Rows`] requests follow the rules of [`dictionary`] (the in-memory
+    /// [`dictionary::group_rows`] and [`dictionary::finish_rows`] implement them).
     fn fetch(&self, request: &StoreFetchRequest) -> Result<StoreFetchResult, StoreError>;
 
     /// Snapshots of the given objects, for filling faults: one entry per ID, in order;

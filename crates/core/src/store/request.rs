@@ -7,7 +7,8 @@ use std::sync::Arc;
 use strata_model::{EntityIndex, Value};
 use strata_predicate::{Predicate, SortDescriptor};
 
-use crate::{ObjectId, Snapshot};
+use super::RowsRequest;
+use crate::{ObjectId, PropertyValue, Snapshot};
 
 /// A fetch as a store receives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +32,7 @@ pub struct StoreFetchRequest {
 }
 
 /// What a [`StoreFetchRequest`] returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StoreResultType {
     /// The matching objects' IDs.
     Ids,
@@ -39,6 +40,10 @@ pub enum StoreResultType {
     Snapshots,
     /// How many objects match (offset and limit apply).
     Count,
+    /// Grouped, aggregated or distinct rows, by the rules of
+    /// [`store::dictionary`](super::dictionary); the request's sort descriptors name the
+    /// rows' columns, and offset and limit apply to rows.
+    Rows(Box<RowsRequest>),
 }
 
 /// The answer to a [`StoreFetchRequest`], of the kind the request asked for.
@@ -50,6 +55,8 @@ pub enum StoreFetchResult {
     Snapshots(Vec<Arc<Snapshot>>),
     /// For [`StoreResultType::Count`].
     Count(u64),
+    /// For [`StoreResultType::Rows`]: one list of values per row, in column order.
+    Rows(Vec<Vec<PropertyValue>>),
 }
 
 /// Who saved, recorded with the save (and in history once stores keep it).

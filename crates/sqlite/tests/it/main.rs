@@ -6,9 +6,12 @@ mod conformance;
 #[path = "../../../core/tests/it/context/mod.rs"]
 mod context;
 mod context_store;
+mod fetch_scale;
 mod files;
 mod locking;
+mod merge_processes;
 mod multiprocess;
 mod queries;
+mod rows;
 mod saves;
 mod support;

@@ -149,6 +149,7 @@ fn fetches_agree_with_the_memory_store() {
                     match lib.store.fetch(&request).expect("fetch") {
                         StoreFetchResult::Ids(ids) => format!("{:?}", keys(&ids)),
                         StoreFetchResult::Count(n) => n.to_string(),
+                        StoreFetchResult::Rows(rows) => format!("{rows:?}"),
                         StoreFetchResult::Snapshots(rows) => rows
                             .iter()
                             .map(|s| {
