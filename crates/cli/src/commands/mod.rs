@@ -2,6 +2,7 @@
 //! `run` function (validated, higher-level work). Commands write results to the writer they
 //! are given (stdout in the binary) and return errors; only `main` prints errors.
 
+mod bench;
 mod demo;
 mod fetch;
 mod import;
@@ -17,6 +18,9 @@ use clap::Subcommand;
 /// Every `strata` subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Measures Strata against raw SQLite on identical data, side by side in one process,
+    /// and prints each workload's ratio against its target.
+    Bench(bench::BenchArgs),
     /// A guided tour of what Strata does today, on a real SQLite file in a temporary
     /// directory that it removes at the end.
     Demo,
@@ -40,6 +44,7 @@ pub enum Command {
 /// Runs one command, writing its results to `out`.
 pub fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
     match command {
+        Command::Bench(args) => bench::run(&args, out),
         Command::Demo => demo::run(out),
         Command::Init(args) => init::run(&args, out),
         Command::Import(args) => import::run(&args, out),

@@ -1,0 +1,119 @@
+//! The rows every workload uses, made deterministically so both sides of a comparison (and
+//! two runs of the bench) see the same data: clips-like rows with a title, a url, a creation
+//! date, a score, a visit count, a pinned flag and a UUID.
+
+use strata::model::Uuid;
+
+/// The bench model: one entity with the issue's seven attributes, `created` indexed.
+pub const MODEL: &str = r#"{ "name": "Bench", "version": 1, "entities": [
+  { "name": "Clip", "attributes": [
+    { "name": "title", "type": "string" },
+    { "name": "url", "type": "string" },
+    { "name": "created", "type": "date", "indexed": true },
+    { "name": "score", "type": "double" },
+    { "name": "visits", "type": "int64" },
+    { "name": "pinned", "type": "bool" },
+    { "name": "uuid", "type": "uuid" } ] } ] }"#;
+
+/// Microseconds between two consecutive rows' `created`.
+pub const STEP_MICROS: i64 = 60_000_000;
+
+/// Origin of `created`: 2024-01-01T00:00:00Z in microseconds.
+pub const ORIGIN_MICROS: i64 = 1_704_067_200_000_000;
+
+/// One row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// `Clip 00042: …`.
+    pub title: String,
+    /// `https://example.com/clips/42`.
+    pub url: String,
+    /// Microseconds since the epoch: one minute apart, shuffled so the index matters.
+    pub created: i64,
+    /// A dyadic fraction, exact in binary.
+    pub score: f64,
+    /// A small count.
+    pub visits: i64,
+    /// Every third row.
+    pub pinned: bool,
+    /// Deterministic from the row number.
+    pub uuid: Uuid,
+}
+
+/// `n` rows. `created` is a permutation of `ORIGIN + k·STEP` for `k < n` (a multiplicative
+/// scramble), so a date range selects a known share of the rows in no particular key order.
+pub fn rows(n: usize) -> Vec<Row> {
+    let n64 = n as u64;
+    // An odd multiplier coprime with n permutes 0..n; pick one near n·φ that is coprime.
+    let mut multiplier = ((n64 as f64 * 0.618_033_988_75) as u64) | 1;
+    while gcd(multiplier, n64.max(1)) != 1 {
+        multiplier += 2;
+    }
+    (0..n)
+        .map(|i| {
+            let k = (i as u64 * multiplier) % n64.max(1);
+            Row {
+                title: format!("Clip {i:05}: notes on topic {}", i % 97),
+                url: format!("https://example.com/clips/{i}"),
+                created: ORIGIN_MICROS + k as i64 * STEP_MICROS,
+                score: (i % 40) as f64 / 4.0,
+                visits: (i % 1000) as i64,
+                pinned: i % 3 == 0,
+                uuid: Uuid::from_u128(0x5eed_0000_0000_0000_0000_0000_0000_0000 | i as u128),
+            }
+        })
+        .collect()
+}
+
+/// The fields of one row as a side read them back.
+pub struct ReadBack<'a> {
+    /// Primary key.
+    pub id: i64,
+    /// Title.
+    pub title: &'a str,
+    /// URL.
+    pub url: &'a str,
+    /// Microseconds since the epoch.
+    pub created: i64,
+    /// Score.
+    pub score: f64,
+    /// Visits.
+    pub visits: i64,
+    /// Pinned.
+    pub pinned: bool,
+    /// UUID bytes.
+    pub uuid: &'a [u8],
+}
+
+impl ReadBack<'_> {
+    /// What both sides compute from every field they read, so neither can skip a field
+    /// unnoticed.
+    pub fn checksum(&self) -> i64 {
+        self.id
+            + self.title.len() as i64
+            + self.url.len() as i64
+            + self.created % 997
+            + (self.score * 4.0) as i64
+            + self.visits
+            + i64::from(self.pinned)
+            + i64::from(self.uuid.last().copied().unwrap_or(0))
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_is_a_permutation() {
+        let rows = rows(1000);
+        let mut ks: Vec<i64> = rows.iter().map(|r| (r.created - ORIGIN_MICROS) / STEP_MICROS).collect();
+        ks.sort_unstable();
+        assert_eq!(ks, (0..1000).collect::<Vec<_>>());
+        assert_ne!(rows[1].created - rows[0].created, STEP_MICROS, "shuffled");
+    }
+}

@@ -1,0 +1,143 @@
+//! The Strata side of each workload, through the public API an application uses: a
+//! `SqliteStore` behind a `Coordinator`, objects through a `Context`. Each function does the
+//! same logical work as its baseline in `raw.rs` and returns the same checksum.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use strata::core::{Context, Coordinator, FetchRequest, ResultType};
+use strata::model::{Date, Model, Value};
+use strata::predicate::Argument;
+use strata::sqlite::{SqliteOptions, SqliteStore};
+use strata::{ObjectId, Store};
+
+use super::data::{MODEL, ReadBack, Row};
+
+const ATTRIBUTES: [&str; 7] = ["title", "url", "created", "score", "visits", "pinned", "uuid"];
+
+/// A Strata store for the bench model, on a SQLite file.
+pub struct StrataDb {
+    model: Arc<Model>,
+    store: Arc<dyn Store>,
+}
+
+impl StrataDb {
+    /// A new store at `path`.
+    pub fn create(path: &Path) -> anyhow::Result<StrataDb> {
+        let model = Arc::new(Model::from_json(MODEL).context("the bench model")?);
+        let store = SqliteStore::create(path, model.clone(), SqliteOptions::default())?;
+        Ok(StrataDb { model, store: Arc::new(store) })
+    }
+
+    /// A coordinator on the store with an empty row cache, as a freshly started application
+    /// has.
+    pub fn coordinator(&self) -> anyhow::Result<Arc<Coordinator>> {
+        let coordinator = Coordinator::new(self.model.clone());
+        coordinator.add_store("default", self.store.clone())?;
+        Ok(coordinator)
+    }
+
+    /// Inserts every row in one context and saves once.
+    pub fn insert(&self, rows: &[Row]) -> anyhow::Result<u64> {
+        let mut ctx = Context::new(self.coordinator()?);
+        for r in rows {
+            let id = ctx.insert("Clip")?;
+            ctx.set(id, "title", r.title.as_str())?;
+            ctx.set(id, "url", r.url.as_str())?;
+            ctx.set(id, "created", Date::from_unix_micros(r.created))?;
+            ctx.set(id, "score", r.score)?;
+            ctx.set(id, "visits", r.visits)?;
+            ctx.set(id, "pinned", r.pinned)?;
+            ctx.set(id, "uuid", r.uuid)?;
+        }
+        ctx.save()?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Fetches every object (filled) and reads every attribute.
+    pub fn fetch_all(&self) -> anyhow::Result<i64> {
+        let mut ctx = Context::new(self.coordinator()?);
+        let ids = ctx.fetch(&FetchRequest::new("Clip"))?.ids();
+        read_all(&mut ctx, &ids)
+    }
+
+    /// `created` in `[from, to)`, sorted by `created`, first `limit` objects, every attribute.
+    pub fn fetch_range(&self, from: i64, to: i64, limit: usize) -> anyhow::Result<i64> {
+        let mut ctx = Context::new(self.coordinator()?);
+        let args = [
+            Argument::Value(Value::Date(Date::from_unix_micros(from))),
+            Argument::Value(Value::Date(Date::from_unix_micros(to))),
+        ];
+        let request = FetchRequest::new("Clip")
+            .filter("created >= %@ AND created < %@", &args)?
+            .sort_by("created asc")?
+            .limit(limit);
+        let ids = ctx.fetch(&request)?.ids();
+        read_all(&mut ctx, &ids)
+    }
+
+    /// The first `n` objects' IDs, and a coordinator whose row cache holds their rows (a
+    /// fetch by another context filled it).
+    pub fn warm(&self, n: usize) -> anyhow::Result<(Arc<Coordinator>, Vec<ObjectId>)> {
+        let coordinator = self.coordinator()?;
+        let mut ctx = Context::new(coordinator.clone());
+        let request = FetchRequest::new("Clip").sort_by("created asc")?.limit(n);
+        let ids = ctx.fetch(&request)?.ids();
+        Ok((coordinator, ids))
+    }
+
+    /// Fires one fault per ID in a new context, reading each title.
+    pub fn faults(coordinator: &Arc<Coordinator>, ids: &[ObjectId]) -> anyhow::Result<i64> {
+        let mut ctx = Context::new(coordinator.clone());
+        let mut sum = 0;
+        for &id in ids {
+            if let Value::String(title) = ctx.value(id, "title")? {
+                sum += title.len() as i64;
+            }
+        }
+        Ok(sum)
+    }
+
+    /// The primary keys of `ids`, for the baseline's look-ups.
+    pub fn keys(ids: &[ObjectId]) -> Vec<i64> {
+        ids.iter().filter_map(|id| id.primary_key()).collect()
+    }
+
+    /// How many objects a fetch request counts (for sanity checks).
+    pub fn count(&self) -> anyhow::Result<u64> {
+        let mut ctx = Context::new(self.coordinator()?);
+        Ok(ctx.fetch(&FetchRequest::new("Clip").result_type(ResultType::Count))?.count())
+    }
+}
+
+/// Reads every attribute of every object; the checksum is [`ReadBack::checksum`], as the
+/// baseline's.
+fn read_all(ctx: &mut Context, ids: &[ObjectId]) -> anyhow::Result<i64> {
+    let mut sum = 0;
+    for &id in ids {
+        let mut values =
+            ATTRIBUTES.iter().map(|name| ctx.value(id, name)).collect::<Result<Vec<_>, _>>()?.into_iter();
+        let mut next = || values.next().unwrap_or(Value::Null);
+        let (title, url, created, score, visits, pinned, uuid) =
+            (next(), next(), next(), next(), next(), next(), next());
+        let read = ReadBack {
+            id: id.primary_key().unwrap_or(0),
+            title: title.as_str().unwrap_or(""),
+            url: url.as_str().unwrap_or(""),
+            created: match created {
+                Value::Date(d) => d.unix_micros(),
+                _ => 0,
+            },
+            score: score.as_f64().unwrap_or(0.0),
+            visits: visits.as_i64().unwrap_or(0),
+            pinned: matches!(pinned, Value::Bool(true)),
+            uuid: match &uuid {
+                Value::Uuid(u) => u.as_bytes(),
+                _ => &[],
+            },
+        };
+        sum += read.checksum();
+    }
+    Ok(sum)
+}
