@@ -10,10 +10,11 @@ fn a_quick_workload_reports_both_sides_and_their_ratio() {
     assert_eq!(lines.len(), 1, "{out}");
     let line = &lines[0];
     // The documented field order, as written (a parsed map would sort its keys).
-    let positions: Vec<usize> = ["workload", "n", "strata_s", "baseline", "baseline_s", "ratio", "target", "ok"]
-        .iter()
-        .map(|key| out.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key} in {out}")))
-        .collect();
+    let positions: Vec<usize> =
+        ["workload", "n", "strata_s", "baseline", "baseline_s", "ratio", "target", "ok"]
+            .iter()
+            .map(|key| out.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key} in {out}")))
+            .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "fields out of order: {out}");
     assert_eq!(line["workload"], "fault_warm");
     assert_eq!(line["n"], 2000);
