@@ -31,6 +31,7 @@ pub mod row_cache;
 mod snapshot;
 pub mod store;
 
+pub use context::SharedContext;
 pub use context::{AsyncFetch, BatchedFetch, CancelToken, FetchProgress};
 pub use context::{
     ConflictError, Context, ContextError, ObjectConflict, ObjectRef, Problem, SaveOutcome, ValidationError,
@@ -39,7 +40,7 @@ pub use context::{
 pub use context::{
     ContextInbox, MergeOutcome, MergePolicy, MergePolicyHandler, MergeRequest, MergeResolution,
 };
-pub use coordinator::{Coordinator, CoordinatorError, DidSave, RemoteObject, SavedChanges};
+pub use coordinator::{Coordinator, CoordinatorError, DidSave, QueryGeneration, RemoteObject, SavedChanges};
 pub use error::{Error, Result};
 pub use fetch_request::{
     Aggregate, AggregateFunction, Dictionary, FetchError, FetchRequest, FetchResult, PropertyValue,

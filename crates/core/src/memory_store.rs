@@ -4,6 +4,8 @@
 //! constraints, exact predicate semantics) using only the public API of `strata-predicate`;
 //! it is also the reference the conformance suite compares other stores against. It favours
 //! clarity over speed: fetches scan the entity's rows, to-many look-ups scan the destination.
+//! Each save swaps in a new immutable `Arc` of the data, so reads work on the version they
+//! started with without holding the lock, and a query generation is that `Arc` kept.
 //! It must never hold its lock while calling back into anything outside this file.
 
 use std::cmp::Ordering;
@@ -16,8 +18,8 @@ use strata_predicate::{EvalError, Field, ObjectView, Predicate, compare_objects}
 use crate::object_id::{IdMap, IdSet};
 use crate::store::dictionary::{self, RowObject};
 use crate::store::{
-    SaveRequest, SaveResult, Store, StoreError, StoreFetchRequest, StoreFetchResult, StoreMetadata,
-    StoreResultType, VersionConflict,
+    GenerationHandle, GenerationReader, SaveRequest, SaveResult, Store, StoreError, StoreFetchRequest,
+    StoreFetchResult, StoreMetadata, StoreResultType, VersionConflict,
 };
 use crate::{ObjectId, Snapshot, StoreId};
 
@@ -34,7 +36,9 @@ pub struct MemoryStore {
     model: Arc<Model>,
     store_id: StoreId,
     metadata: RwLock<StoreMetadata>,
-    data: RwLock<Data>,
+    /// The current data version: saves build a new `Data` and swap the `Arc`, never mutate
+    /// one in place, so a query generation is just a clone of the `Arc`.
+    data: RwLock<Arc<Data>>,
 }
 
 #[derive(Default, Clone)]
@@ -66,28 +70,18 @@ impl MemoryStore {
             store_id: StoreId::from_uuid(uuid),
             model,
             metadata: RwLock::new(metadata),
-            data: RwLock::new(Data::default()),
+            data: RwLock::new(Arc::new(Data::default())),
         }
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, Data> {
+    fn read(&self) -> RwLockReadGuard<'_, Arc<Data>> {
         // A panic while holding the lock cannot leave `Data` half-written: saves build the new
         // state in a copy and swap it in, so a poisoned lock still guards consistent data.
         self.data.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Data> {
+    fn write(&self) -> RwLockWriteGuard<'_, Arc<Data>> {
         self.data.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn own(&self, id: ObjectId) -> Result<(), StoreError> {
-        if id.is_temporary() || id.store() != Some(self.store_id) {
-            return Err(StoreError::ForeignObject { id });
-        }
-        if id.entity().get() >= self.model.entities().len() {
-            return Err(StoreError::MissingObject { id });
-        }
-        Ok(())
     }
 }
 
@@ -166,96 +160,158 @@ impl Store for MemoryStore {
     }
 
     fn fetch(&self, request: &StoreFetchRequest) -> Result<StoreFetchResult, StoreError> {
-        if request.entity.get() >= self.model.entities().len() {
-            return Err(StoreError::Unsupported {
-                store_type: "Memory".into(),
-                operation: "fetching an unknown entity",
-            });
-        }
-        let data = self.read();
-        let model = &*self.model;
-        let wanted = |e: EntityIndex| {
-            if request.include_subentities {
-                model.is_kind_of(e, request.entity)
-            } else {
-                e == request.entity
-            }
-        };
-        let mut matches = Vec::new();
-        for row in data.rows.values().filter(|row| wanted(row.id().entity())) {
-            let view = View { model, data: &data, row };
-            if matches_predicate(request.predicate.as_ref(), &view)? {
-                matches.push(view);
-            }
-        }
-        // Rows iterate by ID (entity first); the contract's order is by primary key, which
-        // differs across a hierarchy. The sort below is stable, so ties keep this order.
-        matches.sort_by_key(|v| v.row.id().primary_key());
-        if let StoreResultType::Rows(rows) = &request.result {
-            let grouped = dictionary::group_rows(rows, &matches)?;
-            let finished =
-                dictionary::finish_rows(rows, &request.sort, request.offset, request.limit, grouped)?;
-            return Ok(StoreFetchResult::Rows(finished));
-        }
-        if !request.sort.is_empty() {
-            let mut failure = None;
-            matches.sort_by(|a, b| {
-                compare_objects(&request.sort, a, b).unwrap_or_else(|e| {
-                    failure.get_or_insert(e);
-                    Ordering::Equal
-                })
-            });
-            if let Some(e) = failure {
-                return Err(StoreError::Predicate(e.into()));
-            }
-        }
-        let page = matches.into_iter().skip(request.offset).take(request.limit.unwrap_or(usize::MAX));
-        Ok(match request.result {
-            StoreResultType::Ids => StoreFetchResult::Ids(page.map(|v| v.row.id()).collect()),
-            StoreResultType::Snapshots => StoreFetchResult::Snapshots(page.map(|v| v.row.clone()).collect()),
-            StoreResultType::Count => StoreFetchResult::Count(page.count() as u64),
-            // Answered above, before the objects were sorted.
-            StoreResultType::Rows(_) => StoreFetchResult::Rows(Vec::new()),
-        })
+        let data = self.read().clone();
+        fetch_in(&self.model, &data, request)
     }
 
     fn snapshots(&self, ids: &[ObjectId]) -> Result<Vec<Option<Arc<Snapshot>>>, StoreError> {
-        ids.iter().try_for_each(|&id| self.own(id))?;
-        let data = self.read();
-        Ok(ids.iter().map(|id| data.rows.get(id).cloned()).collect())
+        let data = self.read().clone();
+        snapshots_in(self.store_id, &self.model, &data, ids)
     }
 
     fn related(&self, sources: &[ObjectId], relationship: usize) -> Result<Vec<Vec<ObjectId>>, StoreError> {
-        sources.iter().try_for_each(|&id| self.own(id))?;
-        let data = self.read();
-        sources
-            .iter()
-            .map(|&source| {
-                let entity = self.model.entity_at(source.entity());
-                match entity.relationships().get(relationship) {
-                    Some(r) if r.is_to_many() => Ok(if data.rows.contains_key(&source) {
-                        related_ids(&self.model, &data, source, relationship)
-                    } else {
-                        Vec::new()
-                    }),
-                    _ => Err(StoreError::Unsupported {
-                        store_type: "Memory".into(),
-                        operation: "to-many look-ups of a relationship that is not to-many",
-                    }),
-                }
-            })
-            .collect()
+        let data = self.read().clone();
+        related_in(self.store_id, &self.model, &data, sources, relationship)
     }
 
     fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError> {
         let mut data = self.write();
         // Build the new state in a copy and swap it in only when every check passed: the
-        // store is unchanged by a failed save, whatever failed.
-        let mut next = data.clone();
+        // store is unchanged by a failed save, whatever failed. The old version stays
+        // intact for the generations that hold it.
+        let mut next = Data::clone(&data);
         let result = apply_save(&self.model, self.store_id, &mut next, request)?;
-        *data = next;
+        *data = Arc::new(next);
         Ok(result)
     }
+
+    fn open_generation(&self) -> Result<GenerationHandle, StoreError> {
+        let data = self.read().clone();
+        Ok(GenerationHandle::new(MemoryGeneration {
+            model: self.model.clone(),
+            store_id: self.store_id,
+            data,
+        }))
+    }
+}
+
+/// A [`MemoryStore`] generation: the data version current when it was opened.
+struct MemoryGeneration {
+    model: Arc<Model>,
+    store_id: StoreId,
+    data: Arc<Data>,
+}
+
+impl GenerationReader for MemoryGeneration {
+    fn fetch(&self, request: &StoreFetchRequest) -> Result<StoreFetchResult, StoreError> {
+        fetch_in(&self.model, &self.data, request)
+    }
+
+    fn snapshots(&self, ids: &[ObjectId]) -> Result<Vec<Option<Arc<Snapshot>>>, StoreError> {
+        snapshots_in(self.store_id, &self.model, &self.data, ids)
+    }
+
+    fn related(&self, sources: &[ObjectId], relationship: usize) -> Result<Vec<Vec<ObjectId>>, StoreError> {
+        related_in(self.store_id, &self.model, &self.data, sources, relationship)
+    }
+}
+
+/// Checks that `id` is a permanent ID of the store `store_id`, of an entity of `model`.
+fn own(store_id: StoreId, model: &Model, id: ObjectId) -> Result<(), StoreError> {
+    if id.is_temporary() || id.store() != Some(store_id) {
+        return Err(StoreError::ForeignObject { id });
+    }
+    if id.entity().get() >= model.entities().len() {
+        return Err(StoreError::MissingObject { id });
+    }
+    Ok(())
+}
+
+/// [`Store::fetch`] on one data version.
+fn fetch_in(model: &Model, data: &Data, request: &StoreFetchRequest) -> Result<StoreFetchResult, StoreError> {
+    if request.entity.get() >= model.entities().len() {
+        return Err(StoreError::Unsupported {
+            store_type: "Memory".into(),
+            operation: "fetching an unknown entity",
+        });
+    }
+    let wanted = |e: EntityIndex| {
+        if request.include_subentities { model.is_kind_of(e, request.entity) } else { e == request.entity }
+    };
+    let mut matches = Vec::new();
+    for row in data.rows.values().filter(|row| wanted(row.id().entity())) {
+        let view = View { model, data, row };
+        if matches_predicate(request.predicate.as_ref(), &view)? {
+            matches.push(view);
+        }
+    }
+    // Rows iterate by ID (entity first); the contract's order is by primary key, which
+    // differs across a hierarchy. The sort below is stable, so ties keep this order.
+    matches.sort_by_key(|v| v.row.id().primary_key());
+    if let StoreResultType::Rows(rows) = &request.result {
+        let grouped = dictionary::group_rows(rows, &matches)?;
+        let finished = dictionary::finish_rows(rows, &request.sort, request.offset, request.limit, grouped)?;
+        return Ok(StoreFetchResult::Rows(finished));
+    }
+    if !request.sort.is_empty() {
+        let mut failure = None;
+        matches.sort_by(|a, b| {
+            compare_objects(&request.sort, a, b).unwrap_or_else(|e| {
+                failure.get_or_insert(e);
+                Ordering::Equal
+            })
+        });
+        if let Some(e) = failure {
+            return Err(StoreError::Predicate(e.into()));
+        }
+    }
+    let page = matches.into_iter().skip(request.offset).take(request.limit.unwrap_or(usize::MAX));
+    Ok(match request.result {
+        StoreResultType::Ids => StoreFetchResult::Ids(page.map(|v| v.row.id()).collect()),
+        StoreResultType::Snapshots => StoreFetchResult::Snapshots(page.map(|v| v.row.clone()).collect()),
+        StoreResultType::Count => StoreFetchResult::Count(page.count() as u64),
+        // Answered above, before the objects were sorted.
+        StoreResultType::Rows(_) => StoreFetchResult::Rows(Vec::new()),
+    })
+}
+
+/// [`Store::snapshots`] on one data version.
+fn snapshots_in(
+    store_id: StoreId,
+    model: &Model,
+    data: &Data,
+    ids: &[ObjectId],
+) -> Result<Vec<Option<Arc<Snapshot>>>, StoreError> {
+    ids.iter().try_for_each(|&id| own(store_id, model, id))?;
+    Ok(ids.iter().map(|id| data.rows.get(id).cloned()).collect())
+}
+
+/// [`Store::related`] on one data version.
+fn related_in(
+    store_id: StoreId,
+    model: &Model,
+    data: &Data,
+    sources: &[ObjectId],
+    relationship: usize,
+) -> Result<Vec<Vec<ObjectId>>, StoreError> {
+    sources.iter().try_for_each(|&id| own(store_id, model, id))?;
+    sources
+        .iter()
+        .map(|&source| {
+            let entity = model.entity_at(source.entity());
+            match entity.relationships().get(relationship) {
+                Some(r) if r.is_to_many() => Ok(if data.rows.contains_key(&source) {
+                    related_ids(model, data, source, relationship)
+                } else {
+                    Vec::new()
+                }),
+                _ => Err(StoreError::Unsupported {
+                    store_type: "Memory".into(),
+                    operation: "to-many look-ups of a relationship that is not to-many",
+                }),
+            }
+        })
+        .collect()
 }
 
 fn matches_predicate(predicate: Option<&Predicate>, view: &View<'_>) -> Result<bool, StoreError> {

@@ -4,7 +4,7 @@
 //! (`Arc<Snapshot>`) by all of them and a fault whose row is cached fires without a store
 //! call. The cache is thread-safe (sharded mutexes, so contexts on different threads rarely
 //! contend), keeps only the newest version of each row, records when each entry was last
-//! read from a store (issue 4 adds a staleness interval on top), and is bounded: over
+//! read from a store (for the coordinator's staleness interval: [`RowCache::get_fresh`]), and is bounded: over
 //! capacity it evicts entries that nothing outside the cache references
 //! (`Arc::strong_count == 1`), oldest first. Entries a context still holds stay, so the
 //! cache may exceed its capacity by what the contexts hold.
@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::object_id::IdMap;
 use crate::{ObjectId, Snapshot, StoreId};
@@ -106,6 +106,17 @@ impl RowCache {
     /// The cached row of `id` with the time it was fetched, if any.
     pub fn get_row(&self, id: ObjectId) -> Option<CachedRow> {
         self.shard(&id).entries.get(&id).map(|e| e.row.clone())
+    }
+
+    /// The cached snapshot of `id` if a store returned it no longer than `max_age` ago
+    /// (`None`: any age). An older entry stays cached (the next read replaces it).
+    pub fn get_fresh(&self, id: ObjectId, max_age: Option<Duration>) -> Option<Arc<Snapshot>> {
+        let shard = self.shard(&id);
+        let entry = shard.entries.get(&id)?;
+        match max_age {
+            Some(age) if entry.row.fetched_at.elapsed() > age => None,
+            _ => Some(entry.row.snapshot.clone()),
+        }
     }
 
     /// Records a snapshot a store returned (or a save produced) and returns the one the
@@ -253,6 +264,19 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         cache.insert(row(1, 1));
         assert!(cache.get_row(id(1)).unwrap().fetched_at > first);
+    }
+
+    #[test]
+    fn rows_older_than_the_interval_are_not_fresh() {
+        let cache = RowCache::new(10);
+        cache.insert(row(1, 1));
+        assert!(cache.get_fresh(id(1), None).is_some(), "no interval: any age is fresh");
+        assert!(cache.get_fresh(id(1), Some(Duration::from_secs(60))).is_some());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(cache.get_fresh(id(1), Some(Duration::from_millis(1))).is_none(), "older than 1 ms");
+        assert!(cache.get(id(1)).is_some(), "a stale row stays cached until replaced");
+        cache.insert(row(1, 1));
+        assert!(cache.get_fresh(id(1), Some(Duration::from_secs(60))).is_some(), "re-reading refreshes it");
     }
 
     #[test]

@@ -212,6 +212,24 @@ impl Readers {
         })
     }
 
+    /// A new reader connection, outside the pool, inside a read transaction whose snapshot
+    /// is established (`BEGIN` alone takes none: the first read does), for a query
+    /// generation. The transaction lasts until the connection is rolled back or closed.
+    pub fn open_snapshot(&self) -> Result<Connection, StoreError> {
+        let conn = self.open_reader()?;
+        retry_busy(self.budget, || {
+            conn.execute_batch("BEGIN").db()?;
+            let read =
+                conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0)).db();
+            if let Err(e) = read {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+            Ok(())
+        })?;
+        Ok(conn)
+    }
+
     fn take(&self) -> Result<Lease<'_>, StoreError> {
         let mut pool = self.lock();
         loop {

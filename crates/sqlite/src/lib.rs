@@ -27,6 +27,7 @@ mod aggregate;
 mod connection;
 mod error;
 mod fetch;
+mod generation;
 mod layout;
 mod lookup;
 mod metadata;

@@ -151,7 +151,12 @@ fn open_with(
     };
     let path: PathBuf = path.to_owned();
     Ok(SqliteStore {
-        shared: Shared { model, layout, store_id: StoreId::from_uuid(stored.uuid), path: path.clone() },
+        shared: Arc::new(Shared {
+            model,
+            layout,
+            store_id: StoreId::from_uuid(stored.uuid),
+            path: path.clone(),
+        }),
         metadata: RwLock::new(metadata),
         writer: Writer::new(conn, options.busy_timeout),
         readers: Readers::new(path, options.busy_timeout, options.readers),

@@ -3,17 +3,19 @@
 //!
 //! Reads always go to a reader inside one read transaction and writes always to the writer
 //! inside one `IMMEDIATE` transaction: no method here reads on the writer outside a save or
-//! writes anywhere else, so reads never wait for a save and never see half of one.
+//! writes anywhere else, so reads never wait for a save and never see half of one. Query
+//! generations (`generation.rs`) read on a dedicated reader of their own.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use strata_core::store::{SaveRequest, SaveResult, StoreFetchRequest, StoreFetchResult};
+use strata_core::store::{GenerationHandle, SaveRequest, SaveResult, StoreFetchRequest, StoreFetchResult};
 use strata_core::{ObjectId, Snapshot, Store, StoreError, StoreId, StoreMetadata};
 use strata_model::Model;
 
 use crate::connection::{Readers, Writer};
 use crate::error::{DbResult, corrupt, misfit};
+use crate::generation::SqliteGeneration;
 use crate::layout::{EntityLayout, Layout};
 use crate::metadata::{USER_KEY, write_value};
 
@@ -49,7 +51,7 @@ use crate::metadata::{USER_KEY, write_value};
 /// # Ok(()) }
 /// ```
 pub struct SqliteStore {
-    pub(crate) shared: Shared,
+    pub(crate) shared: Arc<Shared>,
     pub(crate) metadata: RwLock<StoreMetadata>,
     pub(crate) writer: Writer,
     pub(crate) readers: Readers,
@@ -147,6 +149,15 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         self.readers.read(|conn| self.shared.load_related(conn, sources, relationship))
+    }
+
+    /// A dedicated reader connection holding a read transaction open from now until the
+    /// handle drops (WAL gives it the snapshot of its first read). While it is open, the
+    /// WAL cannot be checkpointed past that snapshot and so keeps growing with every save:
+    /// hold generations for a unit of work, not for the life of the process.
+    fn open_generation(&self) -> Result<GenerationHandle, StoreError> {
+        let conn = self.readers.open_snapshot()?;
+        Ok(GenerationHandle::new(SqliteGeneration::new(self.shared.clone(), conn)))
     }
 
     fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError> {

@@ -7,7 +7,7 @@
 //! - [`Value`]: attribute values.
 //! - [`predicate`]: NSPredicate-compatible predicates and sort descriptors.
 //! - [`sqlite`]: the SQLite store ([`sqlite::SqliteStore`]).
-//! - [`core`]: object IDs, snapshots, the [`Store`](core::Store) contract, the in-memory store.
+//! - [`core`]: object IDs, snapshots, the [`Store`] contract, the in-memory store.
 //! - [`Error`]: the one error type every fallible call returns.
 
 pub use strata_core::{Error, ObjectId, Result, Store, Value, ValueError};

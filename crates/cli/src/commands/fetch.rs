@@ -3,7 +3,7 @@
 //! The flags are read raw by clap ([`FetchArgs`]), then checked against the store's model
 //! into a [`FetchRequest`] ([`FetchArgs::validate`]): predicate and sort errors come back
 //! with a caret under the fault. The request runs through a context, as an application's
-//! would; printing is in [`print`]. A fetch never writes to the store.
+//! would; printing is in [`print`](mod@print). A fetch never writes to the store.
 
 mod print;
 

@@ -16,6 +16,7 @@
 
 mod fetch;
 mod fixture;
+mod generation;
 mod rows;
 mod save;
 
@@ -51,6 +52,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("rows: grouping and aggregates", rows::grouping_and_aggregates),
     ("rows: distinct and objects", rows::distinct_and_objects),
     ("rows: decimals and overflow", rows::decimals_and_overflow),
+    ("query generations are frozen", generation::generations_are_frozen),
 ];
 
 /// Runs every check against stores made by `factory`.

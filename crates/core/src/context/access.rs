@@ -9,7 +9,6 @@ use strata_model::{FromValue, Value};
 use super::Context;
 use super::error::ContextError;
 use super::lookup::Kind;
-use super::state::ObjectState;
 use crate::{ObjectId, Result};
 
 impl Context {
@@ -24,8 +23,8 @@ impl Context {
         let index = entity.index();
         self.coordinator.route(index)?;
         let id = ObjectId::new_temporary(index);
-        self.objects.insert(id, ObjectState { inserted: true, ..Default::default() });
-        self.inserted.insert(id);
+        self.undo_boundary();
+        self.record_inserted(id);
         Ok(id)
     }
 
@@ -52,6 +51,7 @@ impl Context {
     /// (`Value::coerce`: an `i64` into an `int16` attribute if it fits, RFC 3339 text into a
     /// date…); a value that does not fit is an error and changes nothing.
     pub fn set(&mut self, id: ObjectId, name: &str, value: impl Into<Value>) -> Result<()> {
+        self.undo_boundary();
         let id = self.register_live(id)?;
         let index = self.property_index(id, name, Kind::Attribute)?;
         let entity = self.entity_of(id)?;

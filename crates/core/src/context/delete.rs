@@ -32,6 +32,7 @@ impl Context {
     /// Deletes every object of `ids` as [`Context::delete`] does, loading what their delete
     /// rules read in batches (a coordinator call per relationship and level, not per object).
     pub fn delete_objects(&mut self, ids: &[ObjectId]) -> Result<()> {
+        self.undo_boundary();
         let mut roots = Vec::with_capacity(ids.len());
         for &id in ids {
             let id = self.register(id)?;
@@ -77,7 +78,7 @@ impl Context {
                     for d in self.destinations(x, index) {
                         let live = self.objects.get(&d).is_none_or(|s| !s.deleted);
                         if live && members.insert(d) {
-                            if !d.is_temporary() {
+                            if !d.is_temporary() || self.parent.is_some() {
                                 self.objects.entry(d).or_default();
                             }
                             closure.push(d);

@@ -26,6 +26,10 @@ pub enum ContextError {
         /// The nearest entity name, if one is close.
         suggestion: Option<String>,
     },
+    /// A query generation pinned on a child context: a child reads through its parent, so
+    /// the parent's generation is what it sees.
+    #[error("a child context reads through its parent: pin the parent's query generation instead")]
+    GenerationOfChild,
     /// `insert` of an abstract entity: only its sub-entities have objects.
     #[error("entity {entity} is abstract: insert one of its sub-entities")]
     AbstractEntity {

@@ -54,7 +54,7 @@ impl Context {
                 }
             }
         }
-        let snapshots = self.coordinator.snapshots(&wanted)?;
+        let snapshots = self.source_snapshots(&wanted)?;
         let mut missing = None;
         for (id, snapshot) in wanted.into_iter().zip(snapshots) {
             match snapshot {
@@ -98,7 +98,7 @@ impl Context {
         if need.is_empty() {
             return Ok(());
         }
-        let lists = self.coordinator.related(&need, index)?;
+        let lists = self.source_related(&need, index)?;
         for (id, list) in need.into_iter().zip(lists) {
             if let Some(state) = self.objects.get_mut(&id) {
                 state.to_many.entry(index).or_default().set_stored(list);

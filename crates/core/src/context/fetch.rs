@@ -80,6 +80,7 @@ impl Context {
     /// [`FetchError::UseFetchRows`]: run them with [`Context::fetch_rows`].
     pub fn fetch(&mut self, request: &FetchRequest) -> Result<FetchResult> {
         self.auto_merge()?;
+        self.merge_from_parent()?;
         if request.returns_rows() {
             return Err(match request.result_type_value() {
                 ResultType::Dictionaries => FetchError::UseFetchRows,
@@ -93,7 +94,7 @@ impl Context {
             self.fetch_from_store(request, &plan)?
         } else {
             let store_request = self.pending_store_request(request, &plan, &dirty);
-            let (base, rows) = match self.coordinator.fetch(&store_request)? {
+            let (base, rows) = match self.source_fetch(&store_request)? {
                 StoreFetchResult::Ids(ids) => (ids, Vec::new()),
                 StoreFetchResult::Snapshots(rows) => (rows.iter().map(|s| s.id()).collect(), rows),
                 StoreFetchResult::Count(_) | StoreFetchResult::Rows(_) => (Vec::new(), Vec::new()),
@@ -241,7 +242,7 @@ impl Context {
             ResultType::Objects if Context::wants_faults(request) => StoreResultType::Ids,
             ResultType::Objects | ResultType::Dictionaries => StoreResultType::Snapshots,
         };
-        let result = self.coordinator.fetch(&self.store_request(request, plan, kind))?;
+        let result = self.source_fetch(&self.store_request(request, plan, kind))?;
         let (ids, rows) = match result {
             StoreFetchResult::Count(n) => return Ok(FetchResult::Count(n)),
             StoreFetchResult::Ids(ids) => (ids, Vec::new()),
@@ -259,7 +260,7 @@ impl Context {
         plan: &Plan,
         dirty: &[ObjectId],
     ) -> StoreFetchRequest {
-        let changed_stored = dirty.iter().filter(|id| !id.is_temporary()).count();
+        let changed_stored = dirty.iter().filter(|id| !self.inserted.contains(**id)).count();
         let needs_rows = !plan.sort.is_empty()
             || request.result_type_value() == ResultType::Dictionaries
             || (request.result_type_value() == ResultType::Objects && !Context::wants_faults(request));

@@ -24,6 +24,7 @@ impl Context {
         self.deleted.clear();
         self.changed.clear();
         self.merging.held.clear();
+        self.undo.clear();
     }
 
     /// Forgets every object, pending changes included: the context is as new (its name and
@@ -35,6 +36,7 @@ impl Context {
         self.changed.clear();
         self.permanent.clear();
         self.merging.held.clear();
+        self.undo.clear();
     }
 
     /// Re-reads `id`'s row from its store. Without `merge_changes` the object's own pending
@@ -52,7 +54,7 @@ impl Context {
         if self.objects.get(&id).is_some_and(|s| s.inserted) {
             return Ok(());
         }
-        let fresh = self.coordinator.refresh_snapshots(&[id])?.into_iter().next().flatten();
+        let fresh = self.store_refresh(&[id])?.into_iter().next().flatten();
         let Some(snapshot) = fresh else {
             self.objects.remove(&id);
             self.deleted.remove(&id);
@@ -94,8 +96,8 @@ impl Context {
             return Ok(id);
         }
         let found = if state.snapshot.is_some() {
-            self.coordinator.row_cache().get(id).is_some()
-                || self.coordinator.snapshots(&[id])?.into_iter().next().flatten().is_some()
+            (self.parent().is_none() && self.coordinator.row_cache().get(id).is_some())
+                || self.source_snapshots(&[id])?.into_iter().next().flatten().is_some()
         } else {
             match self.ensure_loaded(&[id]) {
                 Ok(()) => true,

@@ -100,7 +100,7 @@ impl Context {
             return Ok(id);
         }
         if id.is_temporary() {
-            return Err(ContextError::UnknownObject { id }.into());
+            return self.register_from_parent(id);
         }
         self.entity_of(id)?;
         self.coordinator.store_of(id)?;

@@ -23,6 +23,8 @@
 //!   [`DidSave`](crate::DidSave) or a [`MergeRequest`] from elsewhere, keeping pending edits;
 //!   [`ContextInbox`] carries merges from other threads;
 //!   [`Context::set_automatically_merges_changes`] merges the coordinator's notifications.
+//! - Undo: [`Context::undo`] and [`Context::redo`] of change groups (one per mutating
+//!   call, or [`Context::undo_group`]); [`Context::set_undo_enabled`] for bulk work.
 //! - Fetches: [`Context::fetch`] and [`Context::count`] with a
 //!   [`FetchRequest`](crate::FetchRequest), pending changes included by default.
 //!
@@ -37,14 +39,17 @@ mod delete;
 mod error;
 mod faults;
 mod fetch;
+mod generation;
 mod lifecycle;
 mod lookup;
 mod merge;
 mod object;
+mod parent;
 mod policy;
 mod relationships;
 mod save;
 mod state;
+mod undo;
 mod validate;
 mod view;
 
@@ -62,6 +67,7 @@ pub use error::{
 pub use fetch::{AsyncFetch, BatchedFetch, CancelToken, DEFAULT_BATCH_SIZE, FetchProgress, ProgressHandler};
 pub use merge::{ContextInbox, InboxClosed, MergeOutcome, MergeRequest, MergeSender};
 pub use object::ObjectRef;
+pub use parent::SharedContext;
 pub use policy::{ConstraintConflict, MAX_CONFLICT_ROUNDS, MergePolicy, MergePolicyHandler, MergeResolution};
 pub use save::SaveOutcome;
 
@@ -109,6 +115,14 @@ pub struct Context {
     permanent: IdMap<ObjectId>,
     /// Merge policy, bases of conflicts left to the next save, automatic merging.
     merging: merge::MergeState,
+    /// Undo and redo groups (`undo.rs`).
+    undo: undo::UndoState,
+    /// The context this one reads through and saves into (`parent.rs`).
+    parent: Option<SharedContext>,
+    /// Change generations seen by children, and automatic merging from the parent.
+    lineage: parent::Lineage,
+    /// The pinned query generation (`generation.rs`).
+    generation: Option<crate::coordinator::QueryGeneration>,
     /// Contexts are `Send` but not `Sync`.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -127,6 +141,10 @@ impl Context {
             changed: BTreeSet::new(),
             permanent: IdMap::default(),
             merging: merge::MergeState::default(),
+            undo: undo::UndoState::default(),
+            parent: None,
+            lineage: parent::Lineage::default(),
+            generation: None,
             _not_sync: PhantomData,
         }
     }
@@ -209,7 +227,7 @@ impl Context {
 
     /// The permanent ID a temporary ID received when this context saved it.
     pub fn permanent_id(&self, temporary: ObjectId) -> Option<ObjectId> {
-        self.permanent.get(&temporary).copied()
+        self.permanent.get(&temporary).copied().or_else(|| self.parent_permanent_id(temporary))
     }
 
     /// Resolves an object URI through the coordinator.

@@ -23,6 +23,7 @@ impl Context {
     /// Sets to-one relationship `name` of `id` to `destination` (or clears it), maintaining
     /// the inverse on the old and new destinations.
     pub fn set_to_one(&mut self, id: ObjectId, name: &str, destination: Option<ObjectId>) -> Result<()> {
+        self.undo_boundary();
         let id = self.register_live(id)?;
         let index = self.property_index(id, name, Kind::ToOne)?;
         let destination = match destination {
@@ -38,6 +39,7 @@ impl Context {
 
     /// Adds `destination` to to-many relationship `name` of `id`, maintaining the inverse.
     pub fn add_to_many(&mut self, id: ObjectId, name: &str, destination: ObjectId) -> Result<()> {
+        self.undo_boundary();
         let (id, index) = self.resolve_to_many(id, name)?;
         let destination = self.checked_member(id, index, destination)?;
         self.link_member(id, index, destination)
@@ -46,6 +48,7 @@ impl Context {
     /// Removes `destination` from to-many relationship `name` of `id`, maintaining the
     /// inverse. Removing an object that is not a destination changes nothing.
     pub fn remove_to_many(&mut self, id: ObjectId, name: &str, destination: ObjectId) -> Result<()> {
+        self.undo_boundary();
         let (id, index) = self.resolve_to_many(id, name)?;
         let destination = self.checked_member(id, index, destination)?;
         self.unlink_member(id, index, destination)
@@ -54,6 +57,7 @@ impl Context {
     /// Makes `destinations` the destinations of to-many relationship `name` of `id`
     /// (duplicates ignored), maintaining inverses of everything added and removed.
     pub fn set_to_many(&mut self, id: ObjectId, name: &str, destinations: &[ObjectId]) -> Result<()> {
+        self.undo_boundary();
         let (id, index) = self.resolve_to_many(id, name)?;
         let mut wanted = Vec::with_capacity(destinations.len());
         let mut seen = HashSet::with_capacity(destinations.len());

@@ -52,10 +52,10 @@ impl SaveOutcome {
 }
 
 /// The objects a prepared save covers.
-struct Prepared {
-    inserted: Vec<ObjectId>,
-    updated: Vec<ObjectId>,
-    deleted: Vec<ObjectId>,
+pub(crate) struct Prepared {
+    pub(crate) inserted: Vec<ObjectId>,
+    pub(crate) updated: Vec<ObjectId>,
+    pub(crate) deleted: Vec<ObjectId>,
 }
 
 impl Context {
@@ -68,11 +68,30 @@ impl Context {
     /// temporary IDs become permanent in the whole context (the old IDs keep working in
     /// every method and [`Context::permanent_id`] maps them) and the new snapshots are the
     /// row cache's.
+    ///
+    /// A child context ([`Context::new_child`]) saves into its parent instead: validated the
+    /// same way, conflicts with the parent settled by the merge policy, no store call; the
+    /// outcome names no permanent IDs (the parent's save gives them). A save clears the undo and redo stacks when it succeeds, and what a
+    /// merge policy changes while saving is not recorded for undo.
     pub fn save(&mut self) -> Result<SaveOutcome> {
+        self.undo_boundary();
+        let result = self.unrecorded(Context::save_unrecorded);
+        if result.is_ok() {
+            self.undo.clear();
+        }
+        result
+    }
+
+    fn save_unrecorded(&mut self) -> Result<SaveOutcome> {
         self.auto_merge()?;
+        self.merge_from_parent()?;
         if !self.has_changes() {
             return Ok(SaveOutcome::default());
         }
+        if self.parent.is_some() {
+            return self.save_to_parent();
+        }
+        self.lineage.generation += 1;
         let mut rounds = 0;
         // Each insert-or-update removes an insert, so their number is bounded by the inserts.
         let mut upserts: Vec<(ObjectId, ObjectId)> = Vec::new();
@@ -87,6 +106,7 @@ impl Context {
                     self.note_own_notifications(&saved.notifications);
                     let mut outcome = self.commit(&prepared, &saved, None);
                     outcome.permanent_ids.extend(upserts);
+                    self.advance_after_save();
                     return Ok(outcome);
                 }
                 Err(Error::Store(StoreError::Conflict { conflicts })) => {
@@ -130,7 +150,7 @@ impl Context {
         }
     }
 
-    fn prepare_save(&mut self) -> Result<(Prepared, SaveRequest)> {
+    pub(crate) fn prepare_save(&mut self) -> Result<(Prepared, SaveRequest)> {
         let inserted: Vec<ObjectId> = self.inserted.iter().collect();
         let deleted: Vec<ObjectId> = self.deleted.iter().copied().collect();
         let candidates: Vec<ObjectId> = self
@@ -322,6 +342,8 @@ impl Context {
         // changes) are gone with them; drop the markers of objects left without edits.
         let objects = &self.objects;
         self.changed.retain(|id| objects.get(id).is_some_and(|s| s.has_edits()));
+        // Saved changes cannot be undone, and recorded changes name the temporary IDs.
+        self.undo.clear();
         outcome
     }
 

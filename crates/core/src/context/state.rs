@@ -8,8 +8,9 @@
 //! that a newer snapshot can be compared with them property by property (merging, issue 4).
 //!
 //! Every change to object state goes through the primitives at the end of this file
-//! (`record_attribute`, `record_to_one`, `record_add`, `record_remove`, `record_deleted`), so that
-//! undo (issue 4) can record each one's inverse in one place. Nothing here calls a store.
+//! (`record_inserted`, `record_attribute`, `record_to_one`, `record_add`, `record_remove`,
+//! `record_deleted`), so that undo records each one's inverse in one place (`undo.rs`).
+//! Nothing here calls a store.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use strata_model::Value;
 
 use super::Context;
+use super::undo::{Change, Forgotten};
 use crate::object_id::{IdMap, IdSet};
 use crate::{ObjectId, Snapshot};
 
@@ -54,6 +56,21 @@ impl OrderedIdSet {
 
     pub(crate) fn contains(&self, id: ObjectId) -> bool {
         self.members.contains(&id)
+    }
+
+    /// Where `id` is in the order.
+    pub(crate) fn position(&self, id: ObjectId) -> Option<usize> {
+        if !self.members.contains(&id) {
+            return None;
+        }
+        self.order.iter().position(|x| *x == id)
+    }
+
+    /// Inserts `id` at `position` (or last, past the end).
+    pub(crate) fn insert_at(&mut self, position: usize, id: ObjectId) {
+        if self.members.insert(id) {
+            self.order.insert(position.min(self.order.len()), id);
+        }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = ObjectId> + '_ {
@@ -223,6 +240,10 @@ impl ObjectState {
 /// The primitive changes. Callers have checked names, types and liveness; these only
 /// record. A missing temporary ID (an inserted object deleted since) is skipped: there is
 /// nothing left to update.
+///
+/// Each `record_*` notes its change's inverse with the undo manager (one boolean test when
+/// undo is off) and then applies it with the matching `apply_*`, which undo and redo call
+/// directly so that replaying a change records nothing.
 impl Context {
     /// The state of `id`, registering a fault for an unknown permanent ID.
     pub(crate) fn state_mut(&mut self, id: ObjectId) -> Option<&mut ObjectState> {
@@ -232,62 +253,161 @@ impl Context {
         Some(self.objects.entry(id).or_default())
     }
 
-    pub(crate) fn record_attribute(&mut self, id: ObjectId, index: usize, value: Value) {
-        let Some(state) = self.state_mut(id) else { return };
-        let unchanged = state.snapshot.as_ref().is_some_and(|s| s.value(index) == Some(&value));
-        if unchanged {
-            state.attributes.remove(&index);
-        } else {
-            state.attributes.insert(index, value);
+    /// A new inserted object (its state must not exist yet).
+    pub(crate) fn record_inserted(&mut self, id: ObjectId) {
+        if self.undo.recording() {
+            self.undo.push(Change::Inserted { id });
         }
-        self.note_changed(id);
+        self.apply_inserted(id, None);
+    }
+
+    pub(crate) fn record_attribute(&mut self, id: ObjectId, index: usize, value: Value) {
+        if self.undo.recording() {
+            let before = self.objects.get(&id).and_then(|s| {
+                s.attributes.get(&index).or_else(|| s.snapshot.as_ref().and_then(|r| r.value(index))).cloned()
+            });
+            self.undo.push(Change::Attribute { id, index, value: before });
+        }
+        self.apply_attribute(id, index, Some(value));
     }
 
     pub(crate) fn record_to_one(&mut self, id: ObjectId, index: usize, destination: Option<ObjectId>) {
-        let Some(state) = self.state_mut(id) else { return };
-        let unchanged = state.snapshot.as_ref().is_some_and(|s| s.to_one().get(index) == Some(&destination));
-        if unchanged {
-            state.to_one.remove(&index);
-        } else {
-            state.to_one.insert(index, destination);
+        if self.undo.recording() {
+            let before = self.objects.get(&id).and_then(|s| {
+                s.to_one
+                    .get(&index)
+                    .or_else(|| s.snapshot.as_ref().and_then(|r| r.to_one().get(index)))
+                    .copied()
+            });
+            self.undo.push(Change::ToOne { id, index, value: before });
         }
-        self.note_changed(id);
+        self.apply_to_one(id, index, Some(destination));
     }
 
     pub(crate) fn record_add(&mut self, id: ObjectId, index: usize, destination: ObjectId) {
-        let Some(state) = self.state_mut(id) else { return };
-        let inserted = state.inserted;
-        let to_many = state.to_many.entry(index).or_default();
-        if inserted && to_many.stored.is_none() {
-            to_many.stored = Some(OrderedIdSet::default());
-        }
-        if to_many.add(destination) {
-            self.note_changed(id);
+        // Only an addition that changed the list is recorded: its inverse is then exactly a
+        // removal (`ToMany::add` and `ToMany::remove` undo each other when they report a change).
+        if self.apply_member(id, index, destination, true) && self.undo.recording() {
+            self.undo.push(Change::Member { id, index, destination, added: true });
         }
     }
 
     pub(crate) fn record_remove(&mut self, id: ObjectId, index: usize, destination: ObjectId) {
+        if self.apply_member(id, index, destination, false) && self.undo.recording() {
+            self.undo.push(Change::Member { id, index, destination, added: false });
+        }
+    }
+
+    pub(crate) fn record_deleted(&mut self, id: ObjectId) {
+        if self.undo.recording() {
+            // An inserted object is forgotten by its deletion: keep its whole state (and its
+            // place in the insertion order) to bring it back.
+            let forgotten = self.objects.get(&id).filter(|s| s.inserted && !s.deleted).map(|s| {
+                Box::new(Forgotten {
+                    state: s.clone(),
+                    position: self.inserted.position(id).unwrap_or(usize::MAX),
+                })
+            });
+            let was = self.objects.get(&id).is_some_and(|s| s.deleted);
+            if !was {
+                self.undo.push(Change::Deleted { id, forgotten });
+            }
+        }
+        self.apply_deleted(id, true);
+    }
+
+    /// Registers an inserted object: a fresh one, or (`restored`) one an undo brings back.
+    pub(crate) fn apply_inserted(&mut self, id: ObjectId, restored: Option<&Forgotten>) {
+        match restored {
+            Some(f) => {
+                self.objects.insert(id, f.state.clone());
+                self.inserted.insert_at(f.position, id);
+            }
+            None => {
+                self.objects.insert(id, ObjectState { inserted: true, ..Default::default() });
+                self.inserted.insert(id);
+            }
+        }
+    }
+
+    /// Sets (`Some`) or drops (`None`) the pending value of attribute `index`; a value equal
+    /// to the snapshot's is no edit.
+    pub(crate) fn apply_attribute(&mut self, id: ObjectId, index: usize, value: Option<Value>) {
         let Some(state) = self.state_mut(id) else { return };
+        match value {
+            Some(value) if !state.snapshot.as_ref().is_some_and(|s| s.value(index) == Some(&value)) => {
+                state.attributes.insert(index, value);
+            }
+            _ => {
+                state.attributes.remove(&index);
+            }
+        }
+        self.note_changed(id);
+    }
+
+    /// Sets (`Some`) or drops (`None`) the pending destination of to-one relationship `index`.
+    pub(crate) fn apply_to_one(&mut self, id: ObjectId, index: usize, destination: Option<Option<ObjectId>>) {
+        let Some(state) = self.state_mut(id) else { return };
+        match destination {
+            Some(d) if state.snapshot.as_ref().is_none_or(|s| s.to_one().get(index) != Some(&d)) => {
+                state.to_one.insert(index, d);
+            }
+            _ => {
+                state.to_one.remove(&index);
+            }
+        }
+        self.note_changed(id);
+    }
+
+    /// Adds (`add`) or removes a destination of to-many relationship `index`; whether the
+    /// relationship changed.
+    pub(crate) fn apply_member(
+        &mut self,
+        id: ObjectId,
+        index: usize,
+        destination: ObjectId,
+        add: bool,
+    ) -> bool {
+        let Some(state) = self.state_mut(id) else { return false };
         let inserted = state.inserted;
         let to_many = state.to_many.entry(index).or_default();
         if inserted && to_many.stored.is_none() {
             to_many.stored = Some(OrderedIdSet::default());
         }
-        if to_many.remove(destination) {
+        let changed = if add { to_many.add(destination) } else { to_many.remove(destination) };
+        if changed {
             self.note_changed(id);
+        }
+        changed
+    }
+
+    /// Marks `id` deleted (or, `deleted == false`, live again). Deleting an inserted object
+    /// only marks it: the delete path forgets it after its rules ran.
+    pub(crate) fn apply_deleted(&mut self, id: ObjectId, deleted: bool) {
+        let Some(state) = self.state_mut(id) else { return };
+        state.deleted = deleted;
+        if state.inserted {
+            return;
+        }
+        if deleted {
+            self.deleted.insert(id);
+        } else {
+            self.deleted.remove(&id);
         }
     }
 
-    pub(crate) fn record_deleted(&mut self, id: ObjectId) {
-        let Some(state) = self.state_mut(id) else { return };
-        state.deleted = true;
-        if !state.inserted {
-            self.deleted.insert(id);
-        }
+    /// Drops an inserted object from the context.
+    pub(crate) fn forget_inserted(&mut self, id: ObjectId) {
+        self.objects.remove(&id);
+        self.inserted.remove(id);
+        self.changed.remove(&id);
+        self.deleted.remove(&id);
     }
 
     fn note_changed(&mut self, id: ObjectId) {
-        if !id.is_temporary() {
+        // Objects inserted here are saved whole; any other (a parent's insert, seen by a
+        // child under its temporary ID) is an update.
+        if self.objects.get(&id).is_some_and(|s| !s.inserted) {
             self.changed.insert(id);
         }
     }

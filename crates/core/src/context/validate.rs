@@ -65,7 +65,8 @@ impl Context {
     fn is_gone(&self, id: ObjectId) -> bool {
         match self.objects.get(&id) {
             Some(state) => state.deleted,
-            None => id.is_temporary(),
+            // A child may meet its parent's inserts before registering them.
+            None => id.is_temporary() && self.parent.is_none(),
         }
     }
 

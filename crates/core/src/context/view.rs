@@ -77,13 +77,13 @@ impl<'a> Reader<'a> {
             let loaded = |id: &ObjectId| self.ctx.objects.get(id).is_some_and(|s| s.snapshot.is_some());
             ids.iter()
                 .copied()
-                .filter(|id| !id.is_temporary() && !rows.contains_key(id) && !loaded(id))
+                .filter(|id| self.ctx.readable_from_source(*id) && !rows.contains_key(id) && !loaded(id))
                 .collect()
         };
         if unknown.is_empty() || self.failed() {
             return;
         }
-        match self.ctx.coordinator.snapshots(&unknown) {
+        match self.ctx.source_snapshots(&unknown) {
             Ok(found) => self.rows.borrow_mut().extend(unknown.into_iter().zip(found)),
             Err(e) => self.fail(e),
         }
@@ -99,10 +99,10 @@ impl<'a> Reader<'a> {
         if let Some(snapshot) = self.ctx.objects.get(&id).and_then(|s| s.snapshot.clone()) {
             return Some(snapshot);
         }
-        if id.is_temporary() || self.failed() {
+        if !self.ctx.readable_from_source(id) || self.failed() {
             return None;
         }
-        match self.ctx.coordinator.snapshots(&[id]) {
+        match self.ctx.source_snapshots(&[id]) {
             Ok(found) => {
                 let row = found.into_iter().next().flatten();
                 self.rows.borrow_mut().insert(id, row.clone());
@@ -163,10 +163,10 @@ impl<'a> Reader<'a> {
         if let Some(list) = self.lists.borrow().get(&(id, index)) {
             return list.clone();
         }
-        if id.is_temporary() || self.failed() {
+        if !self.ctx.readable_from_source(id) || self.failed() {
             return Vec::new();
         }
-        match self.ctx.coordinator.related(&[id], index) {
+        match self.ctx.source_related(&[id], index) {
             Ok(lists) => {
                 let list = lists.into_iter().next().unwrap_or_default();
                 self.lists.borrow_mut().insert((id, index), list.clone());

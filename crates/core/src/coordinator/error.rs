@@ -32,6 +32,15 @@ pub enum CoordinatorError {
         /// The store's UUID.
         store: Uuid,
     },
+    /// A read at a query generation reached a store the generation has no view of (the
+    /// store was added after the generation was opened): advance the generation.
+    #[error(
+        "store {store} was added after the query generation was opened; advance the generation to read it"
+    )]
+    StoreNotInGeneration {
+        /// The store's UUID.
+        store: Uuid,
+    },
     /// Another store already uses this configuration name.
     #[error("configuration {configuration:?} already names a store of this coordinator")]
     DuplicateConfiguration {

@@ -25,21 +25,40 @@
 //! [`Coordinator::merge_remote`] brings changes saved by another coordinator or process into
 //! the row cache and into the contexts the caller passes.
 //!
+//! # Several coordinators on one store
+//!
+//! Each coordinator keeps its own row cache, so rows another coordinator (or process) saved
+//! reach it only when it reads the store again: by [`Coordinator::merge_remote`] (or a
+//! context's `refresh`), or when a cached row is older than the coordinator's
+//! [staleness interval](Coordinator::set_staleness_interval) as a fault fires. URIs name
+//! stores by UUID, so a URI made by one coordinator resolves in every coordinator that
+//! added the same store.
+//!
+//! # Query generations
+//!
+//! [`Coordinator::open_generation`] opens a read view of every store at once
+//! ([`QueryGeneration`]); the `*_at` reads answer from it and never touch the row cache
+//! (its rows may be older than the cache's). Contexts pin one with
+//! `Context::pin_query_generation`.
+//!
 //! The coordinator is `Send + Sync` and shared as `Arc<Coordinator>`. It never holds one of
 //! its locks while calling a store, and never calls into a context on its own (only into the
 //! contexts a caller hands to `merge_remote`, on the caller's thread).
 
 mod error;
+mod generation;
 mod notification;
 mod remote;
 mod save;
 
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 use strata_model::{EntityIndex, Model};
 
 pub use error::CoordinatorError;
+pub use generation::QueryGeneration;
 pub use notification::DidSave;
 pub use remote::RemoteObject;
 pub use save::SavedChanges;
@@ -65,6 +84,8 @@ pub struct Coordinator {
     registry: RwLock<Registry>,
     cache: RowCache,
     subscribers: notification::Subscribers,
+    /// How old a cached row may be and still fill a fault; `None`: any age.
+    staleness: RwLock<Option<Duration>>,
 }
 
 #[derive(Default)]
@@ -101,6 +122,7 @@ impl Coordinator {
             registry: RwLock::new(Registry { stores: Vec::new(), route }),
             cache: RowCache::new(capacity),
             subscribers: Default::default(),
+            staleness: RwLock::new(None),
         })
     }
 
@@ -112,6 +134,24 @@ impl Coordinator {
     /// The row cache shared by every context of this coordinator.
     pub fn row_cache(&self) -> &RowCache {
         &self.cache
+    }
+
+    /// The staleness interval: how long after a store returned it a cached row may still
+    /// fill a fault. `None` (the default, as in Core Data) means any age: a cached row is
+    /// used until a save, a merge or a refresh replaces it.
+    pub fn staleness_interval(&self) -> Option<Duration> {
+        *self.staleness.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the [staleness interval](Coordinator::staleness_interval) for every context of
+    /// this coordinator (Core Data sets it per context; here it belongs with the cache it
+    /// governs, so two contexts never disagree about one cached row). A fault whose cached
+    /// row was read longer ago than `interval` re-reads it from the store, batched with the
+    /// other rows of the fault group; `Some(Duration::ZERO)` always re-reads.
+    /// [`Coordinator::refresh_snapshots`] (and so `Context::refresh`) always re-reads,
+    /// whatever the interval.
+    pub fn set_staleness_interval(&self, interval: Option<Duration>) {
+        *self.staleness.write().unwrap_or_else(|e| e.into_inner()) = interval;
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Registry> {
@@ -327,7 +367,8 @@ impl Coordinator {
     }
 
     /// Snapshots of `ids`, one per ID in order (`None` where the row does not exist, and for
-    /// temporary IDs): from the row cache where present, the rest with one
+    /// temporary IDs): from the row cache where present and not older than the
+    /// [staleness interval](Coordinator::set_staleness_interval), the rest with one
     /// [`Store::snapshots`] call per store; what the stores return fills the cache.
     pub fn snapshots(&self, ids: &[ObjectId]) -> Result<Vec<Option<Arc<Snapshot>>>> {
         self.load_snapshots(ids, true)
@@ -342,8 +383,9 @@ impl Coordinator {
     fn load_snapshots(&self, ids: &[ObjectId], use_cache: bool) -> Result<Vec<Option<Arc<Snapshot>>>> {
         let mut out: Vec<Option<Arc<Snapshot>>> = Vec::with_capacity(ids.len());
         let mut misses = Batches::default();
+        let max_age = self.staleness_interval();
         for (i, &id) in ids.iter().enumerate() {
-            let cached = if use_cache { self.cache.get(id) } else { None };
+            let cached = if use_cache { self.cache.get_fresh(id, max_age) } else { None };
             let hit = cached.is_some();
             out.push(cached);
             if !hit && !id.is_temporary() {

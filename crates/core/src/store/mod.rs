@@ -32,6 +32,7 @@
 mod batch;
 pub mod dictionary;
 mod error;
+mod generation;
 mod history;
 mod request;
 
@@ -42,6 +43,7 @@ use strata_model::{Model, ModelHash, Uuid};
 pub use batch::{BatchOptions, BatchRequest, BatchResult};
 pub use dictionary::{ColumnValue, RowColumn, RowsRequest, StoreKeyPath};
 pub use error::{StoreError, VersionConflict};
+pub use generation::{GenerationHandle, GenerationReader};
 pub use history::{
     ChangeKind, HistoryChange, HistoryRequest, HistoryToken, HistoryTransaction, RemoteChange,
     RemoteChangeHandler, RemoteChangeSubscription,
@@ -147,6 +149,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<RemoteChangeSubscription, StoreError> {
         let _ = handler;
         Err(self.unsupported("remote-change notifications"))
+    }
+
+    /// Opens a [query generation](GenerationHandle): a read view frozen at the store's current
+    /// state, which reads through the handle see until it drops, whatever is saved since.
+    /// The default answers [`StoreError::Unsupported`]. A store that wraps another (to
+    /// count calls, say) must forward this method, or its users silently lose generations.
+    fn open_generation(&self) -> Result<GenerationHandle, StoreError> {
+        Err(self.unsupported("query generations"))
     }
 
     /// The [`StoreError::Unsupported`] error for `operation`, naming this store's type.

@@ -54,4 +54,8 @@ impl Store for TempSqlite {
     fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError> {
         self.store.save(request)
     }
+
+    fn open_generation(&self) -> Result<strata_core::store::GenerationHandle, StoreError> {
+        self.store.open_generation()
+    }
 }

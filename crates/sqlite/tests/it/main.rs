@@ -8,6 +8,7 @@ mod context;
 mod context_store;
 mod fetch_scale;
 mod files;
+mod generations;
 mod locking;
 mod merge_processes;
 mod multiprocess;

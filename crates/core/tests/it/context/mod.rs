@@ -7,6 +7,7 @@
 //! `#[path = "…/crates/core/tests/it/context/mod.rs"] mod context;` next to a
 //! `mod context_store` whose `new_store(Arc<Model>) -> Arc<dyn Store>` makes an empty store.
 
+mod coordinators;
 mod delete_rules;
 mod differential;
 mod faults;
@@ -15,14 +16,18 @@ mod fetch_async;
 mod fetch_batched;
 mod fetch_prefetch;
 mod fetch_rows;
+mod generations;
 mod identity;
 mod lifecycle;
 mod merge_changes;
 mod merge_policies;
 mod merge_upsert;
+mod parent;
 mod relationships;
 mod save;
 mod stores;
 mod support;
 mod threads;
+mod undo;
+mod undo_random;
 mod validation;

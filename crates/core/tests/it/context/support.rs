@@ -142,6 +142,10 @@ impl Store for CountingStore {
         self.inner.related(sources, relationship)
     }
 
+    fn open_generation(&self) -> Result<strata_core::store::GenerationHandle, StoreError> {
+        self.inner.open_generation()
+    }
+
     fn save(&self, request: &SaveRequest) -> Result<SaveResult, StoreError> {
         self.save.fetch_add(1, Ordering::SeqCst);
         *self.last_save.lock().unwrap() = Some(request.clone());
