@@ -24,7 +24,7 @@ use std::thread::JoinHandle;
 
 use super::super::Context;
 use super::batched::DEFAULT_BATCH_SIZE;
-use crate::coordinator::Coordinator;
+use crate::coordinator::{Coordinator, QueryGeneration};
 use crate::fetch_request::{FetchError, FetchRequest, FetchResult, ResultType};
 use crate::store::{StoreFetchRequest, StoreFetchResult, StoreResultType};
 use crate::{Error, ObjectId, Result, Snapshot};
@@ -160,11 +160,13 @@ impl Context {
             store_request.result = StoreResultType::Ids;
             (store_request, needs_rows, Some(changed_stored(&dirty)))
         };
-        let coordinator = self.coordinator.clone();
+        // The worker reads what this context reads: at its pinned generation, if any.
+        let source =
+            Source { coordinator: self.coordinator.clone(), generation: self.query_generation().cloned() };
         let worker_token = token.clone();
         let worker = std::thread::Builder::new()
             .name("strata-fetch".to_owned())
-            .spawn(move || load(&coordinator, &store_request, needs_rows, batch, &worker_token, progress))
+            .spawn(move || load(&source, &store_request, needs_rows, batch, &worker_token, progress))
             .map_err(|_| FetchError::WorkerPanicked)?;
         Ok(AsyncFetch { request: request.clone(), token: token.clone(), worker, accounted })
     }
@@ -175,6 +177,11 @@ impl Context {
     pub fn finish_async(&mut self, fetch: AsyncFetch) -> Result<FetchResult> {
         let loaded = fetch.worker.join().map_err(|_| Error::from(FetchError::WorkerPanicked))??;
         let request = fetch.request;
+        if self.parent().is_some() {
+            // A child reads through its parent, whose unsaved changes the worker (which
+            // only has the coordinator) could not see: answer as a synchronous fetch does.
+            return self.fetch(&request);
+        }
         let plan = self.plan(&request)?;
         let dirty = self.pending_of(&request, &plan);
         let result = match fetch.accounted {
@@ -204,9 +211,31 @@ fn changed_stored(dirty: &[ObjectId]) -> usize {
     dirty.iter().filter(|id| !id.is_temporary()).count()
 }
 
+/// Where the worker reads: the stores' current state, or a query generation.
+struct Source {
+    coordinator: Arc<Coordinator>,
+    generation: Option<QueryGeneration>,
+}
+
+impl Source {
+    fn fetch(&self, request: &StoreFetchRequest) -> Result<StoreFetchResult> {
+        match &self.generation {
+            Some(generation) => self.coordinator.fetch_at(request, generation),
+            None => self.coordinator.fetch(request),
+        }
+    }
+
+    fn snapshots(&self, ids: &[ObjectId]) -> Result<Vec<Option<Arc<Snapshot>>>> {
+        match &self.generation {
+            Some(generation) => self.coordinator.snapshots_at(ids, generation),
+            None => self.coordinator.snapshots(ids),
+        }
+    }
+}
+
 /// The worker: IDs, then rows a batch at a time.
 fn load(
-    coordinator: &Coordinator,
+    source: &Source,
     request: &StoreFetchRequest,
     needs_rows: bool,
     batch: usize,
@@ -221,7 +250,7 @@ fn load(
     if token.is_cancelled() {
         return Err(FetchError::Cancelled { loaded: 0, total: 0 }.into());
     }
-    let ids = match coordinator.fetch(request)? {
+    let ids = match source.fetch(request)? {
         StoreFetchResult::Ids(ids) => ids,
         StoreFetchResult::Count(n) => {
             let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
@@ -245,7 +274,7 @@ fn load(
             return Err(FetchError::Cancelled { loaded: done as u64, total: total as u64 }.into());
         }
         // Objects deleted since the IDs were fetched are dropped, as a later fetch would.
-        rows.extend(coordinator.snapshots(chunk)?.into_iter().flatten());
+        rows.extend(source.snapshots(chunk)?.into_iter().flatten());
         done += chunk.len();
         report(done, total);
     }

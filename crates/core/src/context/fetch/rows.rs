@@ -81,7 +81,8 @@ impl Context {
             limit: request.limit_value(),
             result: StoreResultType::Rows(Box::new(rows)),
         };
-        let values = match self.coordinator.fetch(&store_request)? {
+        // At the pinned query generation, if any; rows never include pending changes.
+        let values = match self.store_fetch(&store_request)? {
             StoreFetchResult::Rows(values) => values,
             _ => Vec::new(),
         };

@@ -202,3 +202,26 @@ impl strata_core::Store for NoGenerations {
         self.0.save(request)
     }
 }
+
+#[test]
+fn async_fetches_and_grouped_rows_also_read_the_pinned_generation() {
+    use strata_core::{Aggregate, CancelToken, ResultType, Value};
+
+    let env = Env::new();
+    let (f, clips) = seed(&env);
+    let mut pinned = env.context();
+    pinned.pin_query_generation().unwrap();
+    write_elsewhere(&env, f, &clips);
+
+    let fetch = pinned.fetch_async(&FetchRequest::new("Clip"), &CancelToken::new(), None).unwrap();
+    let ids = pinned.finish_async(fetch).unwrap().ids();
+    assert_eq!(ids.len(), 3, "the async worker read the generation, not the current rows");
+    assert!(ids.contains(&clips[1]), "a clip deleted since is still there");
+
+    let rows =
+        FetchRequest::new("Clip").result_type(ResultType::Dictionaries).aggregate(Aggregate::count_all("n"));
+    let counted = pinned.fetch_rows(&rows).unwrap();
+    assert_eq!(counted[0].value("n"), Some(&Value::Int64(3)), "grouped rows at the generation");
+    let mut current = env.context();
+    assert_eq!(current.fetch_rows(&rows).unwrap()[0].value("n"), Some(&Value::Int64(3 - 1 + 1)));
+}

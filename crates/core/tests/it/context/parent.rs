@@ -409,3 +409,25 @@ fn refresh_and_existing_object_read_the_parent() {
     parent.lock().delete(c).unwrap();
     assert!(child.existing_object(c).is_err(), "deleted in the parent");
 }
+
+#[test]
+fn an_async_fetch_in_a_child_sees_its_parents_unsaved_changes() {
+    use strata_core::CancelToken;
+
+    let env = Env::new();
+    let mut root = env.context();
+    clip(&mut root, "stored", 1.0);
+    root.save().unwrap();
+    let parent = SharedContext::new(env.context());
+    {
+        let mut p = parent.lock();
+        clip(&mut p, "inserted in parent", 3.0);
+    }
+    let mut child = parent.new_child();
+    let fetch = child.fetch_async(&all_clips(), &CancelToken::new(), None).unwrap();
+    let ids = child.finish_async(fetch).unwrap().ids();
+    let mut names: Vec<String> =
+        ids.into_iter().map(|id| text(&mut child, id, "title").unwrap_or_default()).collect();
+    names.sort();
+    assert_eq!(names, vec!["inserted in parent", "stored"], "as the synchronous fetch answers");
+}
