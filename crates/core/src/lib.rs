@@ -25,6 +25,7 @@ pub mod context;
 pub mod coordinator;
 mod error;
 pub mod fetch_request;
+pub mod history;
 pub mod memory_store;
 mod object_id;
 pub mod row_cache;
@@ -40,7 +41,9 @@ pub use context::{
 pub use context::{
     ContextInbox, MergeOutcome, MergePolicy, MergePolicyHandler, MergeRequest, MergeResolution,
 };
-pub use coordinator::{Coordinator, CoordinatorError, DidSave, QueryGeneration, RemoteObject, SavedChanges};
+pub use coordinator::{
+    Coordinator, CoordinatorError, DidSave, QueryGeneration, RemoteChanges, RemoteObject, SavedChanges,
+};
 pub use error::{Error, Result};
 pub use fetch_request::{
     Aggregate, AggregateFunction, Dictionary, FetchError, FetchRequest, FetchResult, PropertyValue,

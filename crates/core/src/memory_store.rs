@@ -10,16 +10,18 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use strata_model::{EntityIndex, Model, Uuid, Value};
 use strata_predicate::{EvalError, Field, ObjectView, Predicate, compare_objects};
 
+use crate::history::{HistoryLog, ids_to_capture};
 use crate::object_id::{IdMap, IdSet};
 use crate::store::dictionary::{self, RowObject};
 use crate::store::{
-    GenerationHandle, GenerationReader, SaveRequest, SaveResult, Store, StoreError, StoreFetchRequest,
-    StoreFetchResult, StoreMetadata, StoreResultType, VersionConflict,
+    GenerationHandle, GenerationReader, HistoryDeleteRequest, HistoryRequest, HistoryToken,
+    HistoryTransaction, SaveRequest, SaveResult, Store, StoreError, StoreFetchRequest, StoreFetchResult,
+    StoreMetadata, StoreResultType, VersionConflict,
 };
 use crate::{ObjectId, Snapshot, StoreId};
 
@@ -39,6 +41,9 @@ pub struct MemoryStore {
     /// The current data version: saves build a new `Data` and swap the `Arc`, never mutate
     /// one in place, so a query generation is just a clone of the `Arc`.
     data: RwLock<Arc<Data>>,
+    /// The persistent history, when the store keeps it: appended to while the data lock is
+    /// held for writing, so it always matches the data.
+    history: Option<Mutex<HistoryLog>>,
 }
 
 #[derive(Default, Clone)]
@@ -71,6 +76,27 @@ impl MemoryStore {
             model,
             metadata: RwLock::new(metadata),
             data: RwLock::new(Arc::new(Data::default())),
+            history: None,
+        }
+    }
+
+    /// An empty store for `model`, with a new UUID, that records persistent history; with
+    /// `values`, the history also records old and new values of updated attributes.
+    pub fn with_history(model: Arc<Model>, values: bool) -> MemoryStore {
+        let mut store = MemoryStore::new(model);
+        let uuid = store.metadata().uuid;
+        store.metadata.get_mut().unwrap_or_else(|e| e.into_inner()).history = true;
+        store.history = Some(Mutex::new(HistoryLog::new(uuid, values)));
+        store
+    }
+
+    /// The history log, or `Unsupported` when the store keeps none.
+    fn history_log(&self) -> Result<MutexGuard<'_, HistoryLog>, StoreError> {
+        match &self.history {
+            // A panic while appending leaves at worst the log without the last transaction,
+            // whose data was not swapped in either.
+            Some(log) => Ok(log.lock().unwrap_or_else(|e| e.into_inner())),
+            None => Err(self.unsupported("persistent history")),
         }
     }
 
@@ -181,8 +207,27 @@ impl Store for MemoryStore {
         // intact for the generations that hold it.
         let mut next = Data::clone(&data);
         let result = apply_save(&self.model, self.store_id, &mut next, request)?;
+        if !request.is_empty()
+            && let Ok(mut log) = self.history_log()
+        {
+            let ids = ids_to_capture(&self.model, request, log.records_values());
+            let before = ids.into_iter().filter_map(|id| Some((id, data.rows.get(&id)?.clone()))).collect();
+            log.append(&self.model, request, &result, &before);
+        }
         *data = Arc::new(next);
         Ok(result)
+    }
+
+    fn history(&self, request: &HistoryRequest) -> Result<Vec<HistoryTransaction>, StoreError> {
+        self.history_log()?.read(&self.model, request)
+    }
+
+    fn delete_history(&self, request: &HistoryDeleteRequest) -> Result<usize, StoreError> {
+        self.history_log()?.delete(request)
+    }
+
+    fn current_history_token(&self) -> Result<HistoryToken, StoreError> {
+        Ok(self.history_log()?.current())
     }
 
     fn open_generation(&self) -> Result<GenerationHandle, StoreError> {

@@ -20,17 +20,20 @@
 //!   nothing (`synchronous=NORMAL` in WAL mode: an operating-system crash or power loss may
 //!   lose the last saves, never consistency);
 //! - a network file system is not supported (WAL needs shared memory between processes);
-//! - nothing tells another process that a save happened yet: it sees new data on its next
-//!   read (change notification arrives with the history issue).
+//! - `Store::subscribe_remote_changes` tells every other store instance, in any process,
+//!   of each commit (inotify on a `-notify` sidecar file; writers that bypass Strata are
+//!   noticed within about a second).
 
 mod aggregate;
 mod connection;
 mod error;
 mod fetch;
 mod generation;
+mod history;
 mod layout;
 mod lookup;
 mod metadata;
+mod notify;
 mod open;
 mod options;
 mod rows;

@@ -156,9 +156,12 @@ fn open_with(
             layout,
             store_id: StoreId::from_uuid(stored.uuid),
             path: path.clone(),
+            history: stored.history,
+            history_values: options.history_values,
         }),
         metadata: RwLock::new(metadata),
         writer: Writer::new(conn, options.busy_timeout),
+        notifier: crate::notify::Notifier::new(&path),
         readers: Readers::new(path, options.busy_timeout, options.readers),
     })
 }

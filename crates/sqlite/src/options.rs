@@ -16,8 +16,13 @@ use std::time::Duration;
 pub struct SqliteOptions {
     /// Whether the store records persistent history. Only
     /// [`SqliteStore::create`](crate::SqliteStore::create) reads it: an existing store keeps
-    /// the flag it was created with. Until the history issue lands the flag is only recorded in the metadata.
+    /// the flag it was created with. A store recording history writes one transaction record
+    /// per save, in the save's own database transaction (see `Store::history`).
     pub history: bool,
+    /// Whether the history of a store recording it also records the old and new values of
+    /// updated attributes (more space per save). Read at every open, not recorded in the
+    /// store: each opener chooses for its own saves. Default off.
+    pub history_values: bool,
     /// Most reader connections kept open (at least 1; default 4). Reads run on readers, so
     /// they never wait for a save; more readers let more threads read at once.
     pub readers: usize,
@@ -29,7 +34,12 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> SqliteOptions {
-        SqliteOptions { history: false, readers: 4, busy_timeout: Duration::from_secs(30) }
+        SqliteOptions {
+            history: false,
+            history_values: false,
+            readers: 4,
+            busy_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -37,6 +47,13 @@ impl SqliteOptions {
     /// These options with history recording turned on or off (see [`SqliteOptions::history`]).
     pub fn with_history(mut self, history: bool) -> SqliteOptions {
         self.history = history;
+        self
+    }
+
+    /// These options with old and new values recorded in history or not (see
+    /// [`SqliteOptions::history_values`]).
+    pub fn with_history_values(mut self, history_values: bool) -> SqliteOptions {
+        self.history_values = history_values;
         self
     }
 

@@ -26,7 +26,9 @@ use crate::metadata::{USER_KEY, write_value};
 /// `strata_predicate::sql::DefaultSchema`), and Strata's own tables: `Z_METADATA` (store
 /// UUID, type, model hash, the model itself, history flag, user metadata, layout version)
 /// and `Z_PRIMARYKEY` (the last primary key handed out per hierarchy, so keys are never
-/// reused). Files are created readable and writable by their owner only (0600).
+/// reused); a store created with history adds `Z_HISTORY_TRANSACTION` and
+/// `Z_HISTORY_CHANGE`, written in each save's own transaction. Files are created readable
+/// and writable by their owner only (0600).
 ///
 /// One writer connection serializes saves inside the process; a pool of reader connections
 /// serves fetches and look-ups without ever waiting for a save (WAL). Other processes may
@@ -55,6 +57,7 @@ pub struct SqliteStore {
     pub(crate) metadata: RwLock<StoreMetadata>,
     pub(crate) writer: Writer,
     pub(crate) readers: Readers,
+    pub(crate) notifier: crate::notify::Notifier,
 }
 
 /// What every operation reads and nothing changes after opening.
@@ -68,6 +71,10 @@ pub(crate) struct Shared {
     pub store_id: StoreId,
     /// The database file.
     pub path: PathBuf,
+    /// Whether the store records persistent history (from its metadata).
+    pub history: bool,
+    /// Whether history records old and new values (`SqliteOptions::history_values`).
+    pub history_values: bool,
 }
 
 impl Shared {
@@ -151,6 +158,36 @@ impl Store for SqliteStore {
         self.readers.read(|conn| self.shared.load_related(conn, sources, relationship))
     }
 
+    /// Wakes on every other instance's commit, in any process (see the `notify` module:
+    /// inotify on the `-notify` sidecar, a one-second fallback check for foreign writers).
+    fn subscribe_remote_changes(
+        &self,
+        handler: strata_core::store::RemoteChangeHandler,
+    ) -> Result<strata_core::store::RemoteChangeSubscription, StoreError> {
+        let metadata = self.metadata();
+        let watched = crate::notify::Watched { uuid: metadata.uuid, history: metadata.history };
+        self.notifier.subscribe(watched, handler)
+    }
+
+    /// Reads on a reader, one transaction at a time (see `history.rs`).
+    fn history(
+        &self,
+        request: &strata_core::store::HistoryRequest,
+    ) -> Result<Vec<strata_core::store::HistoryTransaction>, StoreError> {
+        self.readers.read(|conn| self.shared.read_history(conn, request))
+    }
+
+    fn delete_history(
+        &self,
+        request: &strata_core::store::HistoryDeleteRequest,
+    ) -> Result<usize, StoreError> {
+        self.writer.write(|conn| self.shared.delete_history(conn, request))
+    }
+
+    fn current_history_token(&self) -> Result<strata_core::store::HistoryToken, StoreError> {
+        self.readers.read(|conn| self.shared.current_history_token(conn))
+    }
+
     /// A dedicated reader connection holding a read transaction open from now until the
     /// handle drops (WAL gives it the snapshot of its first read). While it is open, the
     /// WAL cannot be checkpointed past that snapshot and so keeps growing with every save:
@@ -165,6 +202,8 @@ impl Store for SqliteStore {
             return Ok(SaveResult::default());
         }
         let plan = self.shared.plan_save(request)?;
-        self.writer.write(|conn| self.shared.run_save(conn, request, &plan))
+        self.writer
+            .write(|conn| self.shared.run_save(conn, request, &plan))
+            .inspect(|_| self.notifier.announce())
     }
 }

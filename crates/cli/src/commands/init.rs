@@ -26,8 +26,8 @@ pub struct InitArgs {
     /// need only the store.
     #[arg(long)]
     pub model: PathBuf,
-    /// Record persistent history (until the history issue lands this is only recorded in
-    /// the store's metadata).
+    /// Record persistent history: every save writes a transaction record with its changes,
+    /// read back with `strata history`.
     #[arg(long)]
     pub history: bool,
     /// Output format.

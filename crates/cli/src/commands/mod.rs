@@ -5,11 +5,13 @@
 mod bench;
 mod demo;
 mod fetch;
+mod history;
 mod import;
 mod init;
 mod inspect;
 mod model;
 mod predicate;
+mod watch;
 
 use std::io::Write;
 
@@ -32,6 +34,9 @@ pub enum Command {
     /// Fetches objects from a store: a predicate, sort, paging, and objects, URIs, a count
     /// or dictionaries as the result.
     Fetch(fetch::FetchArgs),
+    /// Prints a store's persistent history (one transaction per line), or deletes it up to
+    /// a token with --delete-before.
+    History(history::HistoryArgs),
     /// Describes a store: identity, model, history, rows per entity, size on disk.
     Inspect(inspect::InspectArgs),
     /// Loads a model file, reports every problem in it, and prints its entities and hashes.
@@ -39,6 +44,9 @@ pub enum Command {
     /// Parses and checks a predicate against an entity; shows its canonical form, and with
     /// --sql what it compiles to.
     Predicate(predicate::PredicateArgs),
+    /// Waits for changes other processes commit to a store and prints one line per
+    /// notification (token, and the transactions since the last line when history is on).
+    Watch(watch::WatchArgs),
 }
 
 /// Runs one command, writing its results to `out`.
@@ -49,9 +57,11 @@ pub fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Init(args) => init::run(&args, out),
         Command::Import(args) => import::run(&args, out),
         Command::Fetch(args) => fetch::run(&args, out),
+        Command::History(args) => history::run(&args, out),
         Command::Inspect(args) => inspect::run(&args, out),
         Command::Model(args) => model::run(&args, out),
         Command::Predicate(args) => predicate::run(&args, out),
+        Command::Watch(args) => watch::run(&args, out),
     }
 }
 

@@ -5,7 +5,9 @@
 mod bench;
 mod demo;
 mod fetch;
+mod history;
 mod import;
 mod init;
 mod inspect;
 mod support;
+mod watch;

@@ -17,6 +17,7 @@
 mod fetch;
 mod fixture;
 mod generation;
+mod history;
 mod rows;
 mod save;
 
@@ -55,9 +56,28 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("query generations are frozen", generation::generations_are_frozen),
 ];
 
+/// The persistent-history checks, for a factory of stores that record history (with any
+/// other store they skip): see [`run_history`].
+pub const HISTORY_CHECKS: &[(&str, Check)] = &[
+    ("history: saves are recorded", history::saves_are_recorded),
+    ("history: filters", history::filters),
+    ("history: paging", history::paging),
+    ("history: deletion and expiry", history::deletion_and_expiry),
+    ("history: failed saves record nothing", history::failed_saves_record_nothing),
+];
+
+/// Runs the [`HISTORY_CHECKS`] against stores made by `factory`, which must record history.
+pub fn run_history(factory: StoreFactory<'_>) {
+    run_checks(HISTORY_CHECKS, factory);
+}
+
 /// Runs every check against stores made by `factory`.
 pub fn run_all(factory: StoreFactory<'_>) {
-    for (name, check) in CHECKS {
+    run_checks(CHECKS, factory);
+}
+
+fn run_checks(checks: &[(&str, Check)], factory: StoreFactory<'_>) {
+    for (name, check) in checks {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(factory)));
         if let Err(panic) = outcome {
             let message = panic

@@ -49,6 +49,7 @@ mod error;
 mod generation;
 mod notification;
 mod remote;
+mod remote_changes;
 mod save;
 
 use std::sync::mpsc::Receiver;
@@ -61,6 +62,7 @@ pub use error::CoordinatorError;
 pub use generation::QueryGeneration;
 pub use notification::DidSave;
 pub use remote::RemoteObject;
+pub use remote_changes::RemoteChanges;
 pub use save::SavedChanges;
 
 use crate::row_cache::{DEFAULT_CAPACITY, RowCache};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use strata_model::ModelHash;
 use strata_predicate::PredicateError;
 
+use super::HistoryToken;
 use crate::{ObjectId, Snapshot};
 
 /// An optimistic-locking conflict: the row changed (or vanished) since the saving context
@@ -103,6 +104,26 @@ pub enum StoreError {
     /// overflow in `@sum`, an invalid pattern supplied at run time…).
     #[error(transparent)]
     Predicate(#[from] PredicateError),
+    /// A history request asked for changes after `after`, but transactions after it (up
+    /// to `deleted_through`) were deleted: the reader missed changes and must start over
+    /// (re-fetch what it shows, then read history from the current token).
+    #[error(
+        "the history after {after} has expired: transactions up to sequence {deleted_through} were deleted"
+    )]
+    HistoryExpired {
+        /// The token asked after.
+        after: HistoryToken,
+        /// The sequence of the latest deleted transaction.
+        deleted_through: u64,
+    },
+    /// A history token of another store was given to this one.
+    #[error("history token {token} belongs to store {}, not to this store {store}", token.store)]
+    ForeignHistoryToken {
+        /// The token.
+        token: HistoryToken,
+        /// This store's UUID.
+        store: strata_model::Uuid,
+    },
     /// An I/O or database failure of the backend.
     #[error("{store_type} store failure: {message}")]
     Backend {

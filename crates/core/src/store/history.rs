@@ -19,14 +19,44 @@ pub struct HistoryToken {
     pub sequence: u64,
 }
 
-/// Which part of a store's history to read.
+/// Which part of a store's history to read (built with the methods in
+/// [`crate::history`]). Transactions are returned oldest first; the filters combine with
+/// "and"; `entity` and `kinds` also narrow each transaction's changes, and a transaction
+/// left with no change is skipped.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct HistoryRequest {
-    /// Only transactions after this token; `None` from the start of the kept history.
+    /// Only transactions after this token; `None` from the start of the kept history. A
+    /// token older than deleted history fails with [`StoreError::HistoryExpired`](super::StoreError::HistoryExpired).
     pub after: Option<HistoryToken>,
-    /// Most transactions to return.
+    /// Most transactions to return: page by asking again after the last one returned.
     pub limit: Option<usize>,
+    /// Only transactions committed strictly after this date.
+    pub after_date: Option<Date>,
+    /// Only transactions of one of these authors (empty: any author).
+    pub authors: Vec<String>,
+    /// Only transactions saved by a context of this name.
+    pub context_name: Option<String>,
+    /// Only changes to objects of this entity or its sub-entities (by name).
+    pub entity: Option<String>,
+    /// Only changes of these kinds (empty: every kind).
+    pub kinds: Vec<ChangeKind>,
+}
+
+/// Which part of a store's history to delete (built with the methods in
+/// [`crate::history`]): every transaction up to and including `through`, or committed
+/// before `before_date`, optionally only those of some authors. Readers asking for history
+/// after a token older than a deleted transaction then get
+/// [`StoreError::HistoryExpired`](super::StoreError::HistoryExpired).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct HistoryDeleteRequest {
+    /// Delete transactions up to and including this token.
+    pub through: Option<HistoryToken>,
+    /// Delete transactions committed strictly before this date.
+    pub before_date: Option<Date>,
+    /// Only transactions of one of these authors (empty: any author).
+    pub authors: Vec<String>,
 }
 
 /// One recorded transaction.
@@ -41,6 +71,11 @@ pub struct HistoryTransaction {
     pub author: Option<String>,
     /// The saving context's name.
     pub context_name: Option<String>,
+    /// The saving process's ID.
+    pub process_id: u32,
+    /// The saving application: the file name of the process's executable (recorded by the
+    /// store itself, so every save carries it without any setting).
+    pub application: Option<String>,
     /// The changes, one per object.
     pub changes: Vec<HistoryChange>,
 }
@@ -57,6 +92,11 @@ pub struct HistoryChange {
     pub updated: Vec<String>,
     /// For deletes: the values of the attributes marked `preserveAfterDeletion`.
     pub tombstone: Vec<(String, Value)>,
+    /// For updates, when the store records values (`history_values`): the updated
+    /// attributes' values before the save; empty otherwise.
+    pub old_values: Vec<(String, Value)>,
+    /// For updates, when the store records values: the updated attributes' new values.
+    pub new_values: Vec<(String, Value)>,
 }
 
 /// The kind of a [`HistoryChange`].

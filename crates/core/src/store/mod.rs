@@ -45,8 +45,8 @@ pub use dictionary::{ColumnValue, RowColumn, RowsRequest, StoreKeyPath};
 pub use error::{StoreError, VersionConflict};
 pub use generation::{GenerationHandle, GenerationReader};
 pub use history::{
-    ChangeKind, HistoryChange, HistoryRequest, HistoryToken, HistoryTransaction, RemoteChange,
-    RemoteChangeHandler, RemoteChangeSubscription,
+    ChangeKind, HistoryChange, HistoryDeleteRequest, HistoryRequest, HistoryToken, HistoryTransaction,
+    RemoteChange, RemoteChangeHandler, RemoteChangeSubscription,
 };
 pub use request::{
     DeletedRow, InsertedRow, SaveInfo, SaveRequest, SaveResult, StoreFetchRequest, StoreFetchResult,
@@ -129,6 +129,14 @@ pub trait Store: Send + Sync + 'static {
     /// The transactions of the store's persistent history that `request` selects, oldest
     /// first. The default answers [`StoreError::Unsupported`].
     fn history(&self, request: &HistoryRequest) -> Result<Vec<HistoryTransaction>, StoreError> {
+        let _ = request;
+        Err(self.unsupported("persistent history"))
+    }
+
+    /// Deletes the transactions `request` selects from the store's persistent history and
+    /// returns how many were deleted; readers asking after an older token then get
+    /// [`StoreError::HistoryExpired`]. The default answers [`StoreError::Unsupported`].
+    fn delete_history(&self, request: &HistoryDeleteRequest) -> Result<usize, StoreError> {
         let _ = request;
         Err(self.unsupported("persistent history"))
     }

@@ -3,4 +3,5 @@
 mod context;
 mod context_store;
 mod coordinator;
+mod history;
 mod memory_store;

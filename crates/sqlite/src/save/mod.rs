@@ -245,6 +245,7 @@ impl Shared {
         request: &SaveRequest,
         plan: &SavePlan,
     ) -> Result<SaveResult, StoreError> {
+        let before = self.capture_history(conn, request)?;
         let checked = request.updated.iter().map(|u| u.id).chain(request.deleted.iter().map(|d| d.id));
         let states = self.row_states(conn, checked.chain(plan.referenced.iter().copied()))?;
         let expected = request.updated.iter().map(|u| (u.id, u.expected_version));
@@ -302,6 +303,7 @@ impl Shared {
             extra.sort_unstable();
             result.versions.extend(extra);
         }
+        self.record_save(conn, request, &result, &before)?;
         Ok(result)
     }
 
