@@ -2,7 +2,7 @@
 //! two runs of the bench) see the same data: clips-like rows with a title, a url, a creation
 //! date, a score, a visit count, a pinned flag and a UUID.
 
-use strata::model::Uuid;
+use strata::model::{Date, Uuid, Value};
 
 /// The bench model: one entity with the issue's seven attributes, `created` indexed.
 pub const MODEL: &str = r#"{ "name": "Bench", "version": 1, "entities": [
@@ -43,26 +43,51 @@ pub struct Row {
 /// `n` rows. `created` is a permutation of `ORIGIN + k·STEP` for `k < n` (a multiplicative
 /// scramble), so a date range selects a known share of the rows in no particular key order.
 pub fn rows(n: usize) -> Vec<Row> {
+    rows_in(0..n, n)
+}
+
+/// Rows `range` of the `n` rows [`rows`] makes, so a large set can be made a slice at a
+/// time (`fetch_memory` fills a million rows without holding them all).
+pub fn rows_in(range: std::ops::Range<usize>, n: usize) -> Vec<Row> {
     let n64 = n as u64;
     // An odd multiplier coprime with n permutes 0..n; pick one near n·φ that is coprime.
     let mut multiplier = ((n64 as f64 * 0.618_033_988_75) as u64) | 1;
     while gcd(multiplier, n64.max(1)) != 1 {
         multiplier += 2;
     }
-    (0..n)
+    range
         .map(|i| {
             let k = (i as u64 * multiplier) % n64.max(1);
             Row {
                 title: format!("Clip {i:05}: notes on topic {}", i % 97),
                 url: format!("https://example.com/clips/{i}"),
                 created: ORIGIN_MICROS + k as i64 * STEP_MICROS,
-                score: (i % 40) as f64 / 4.0,
+                score: score(i),
                 visits: (i % 1000) as i64,
                 pinned: i % 3 == 0,
                 uuid: Uuid::from_u128(0x5eed_0000_0000_0000_0000_0000_0000_0000 | i as u128),
             }
         })
         .collect()
+}
+
+/// Row `i`'s score: a dyadic fraction, so sums of scores are exact.
+pub fn score(i: usize) -> f64 {
+    (i % 40) as f64 / 4.0
+}
+
+/// The row's values in the bench model's attribute order, for saves straight through the
+/// store contract.
+pub fn values(row: &Row) -> Vec<Value> {
+    vec![
+        Value::String(row.title.clone()),
+        Value::String(row.url.clone()),
+        Value::Date(Date::from_unix_micros(row.created)),
+        Value::Double(row.score),
+        Value::Int64(row.visits),
+        Value::Bool(row.pinned),
+        Value::Uuid(row.uuid),
+    ]
 }
 
 /// The fields of one row as a side read them back.
@@ -115,5 +140,14 @@ mod tests {
         ks.sort_unstable();
         assert_eq!(ks, (0..1000).collect::<Vec<_>>());
         assert_ne!(rows[1].created - rows[0].created, STEP_MICROS, "shuffled");
+    }
+
+    #[test]
+    fn a_slice_is_the_same_rows() {
+        let (all, slice) = (rows(1000), rows_in(400..410, 1000));
+        assert_eq!(slice.len(), 10);
+        for (a, b) in all[400..410].iter().zip(&slice) {
+            assert_eq!((&a.title, a.created, a.uuid), (&b.title, b.created, b.uuid));
+        }
     }
 }

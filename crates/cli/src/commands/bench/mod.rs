@@ -7,8 +7,24 @@
 //! would otherwise look fast. Workloads whose features have not landed yet are listed as
 //! pending with what they wait for, never faked. Ratios are reported, not asserted: the bench
 //! is a measurement, CI only smoke-runs it (`--quick`).
+//!
+//! JSON output is one line per result. A ratio workload prints `{"workload", "n",
+//! "strata_s", "baseline", "baseline_s", "ratio", "target", "ok"}`. A workload with no
+//! baseline (`merge`, `notify_latency`, `fetch_memory`, in `figures`) prints one line per
+//! figure: `{"workload", "n", "figure", "value", "unit", "target", "ok"}`, where `figure`
+//! names what was measured (`"merge_changes"`; `"p50"` and `"p99"`; `"peak RSS growth"`),
+//! `value` is in `unit` (`"ms"`, `"µs"`, `"MiB"`), `target` is the most `value` may be or
+//! `null` where the issue sets none, and `ok` is `null` without a target (`fetch_memory`'s
+//! figure is `"peak RSS growth, fill included"` where the kernel cannot reset the peak). A
+//! pending workload prints `{"workload", "status": "pending", "needs", "target"}`; one this
+//! system cannot measure (`fetch_memory` off Linux) `{"workload", "status": "unsupported",
+//! "needs"}`. The hidden flags run the
+//! second process `notify_latency` and `fetch_memory` need (`child`); they are not an
+//! interface.
 
+mod child;
 mod data;
+mod figures;
 mod raw;
 mod workloads;
 
@@ -36,6 +52,15 @@ pub struct BenchArgs {
     /// Run only this workload.
     #[arg(long, value_name = "NAME")]
     pub only: Option<String>,
+    /// Internal: be the notify_latency watcher of the store at PATH.
+    #[arg(long, hide = true, value_name = "PATH", conflicts_with = "fetch_memory_rows")]
+    pub watch_store: Option<std::path::PathBuf>,
+    /// Internal: be the fetch_memory child, on this many rows.
+    #[arg(long, hide = true, value_name = "ROWS", requires = "fetch_memory_store")]
+    pub fetch_memory_rows: Option<usize>,
+    /// Internal: the new store the fetch_memory child creates.
+    #[arg(long, hide = true, value_name = "PATH", requires = "fetch_memory_rows")]
+    pub fetch_memory_store: Option<std::path::PathBuf>,
 }
 
 /// What a workload's ratio is held to.
@@ -102,9 +127,41 @@ const WORKLOADS: &[Spec] = &[
         baseline: "the insert workload with history off",
         n: (100_000, 10_000),
         target: Target::Ratio(1.25),
-        pending: Some("persistent history (issue 5)"),
+        pending: None,
     },
-]; // merge, notify_latency and fetch_memory report figures rather than ratios; they join with issues 4–5.
+];
+
+/// A workload reporting figures rather than a ratio (`figures`).
+struct FigureSpec {
+    name: &'static str,
+    /// What the figures are measured against, for the table.
+    about: &'static str,
+    n: (usize, usize),
+    /// `Some(what it needs)` where this system cannot measure it.
+    unsupported: Option<&'static str>,
+}
+
+const FIGURE_WORKLOADS: &[FigureSpec] = &[
+    FigureSpec {
+        name: "merge",
+        about: "a history transaction updating n objects",
+        n: (10_000, 2_000),
+        unsupported: None,
+    },
+    FigureSpec {
+        name: "notify_latency",
+        about: "save() return -> RemoteChange in another process",
+        n: (1_000, 100),
+        unsupported: None,
+    },
+    FigureSpec {
+        name: "fetch_memory",
+        about: "batched fetch (batches of 1,000), own process",
+        n: (1_000_000, 20_000),
+        // The peak RSS comes from /proc/self/status.
+        unsupported: if cfg!(target_os = "linux") { None } else { Some("Linux (/proc/self/status)") },
+    },
+];
 
 struct Measured {
     n: usize,
@@ -114,22 +171,32 @@ struct Measured {
 
 /// Runs the selected workloads and prints one line per workload.
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let selected: Vec<&Spec> = match &args.only {
-        Some(name) => match WORKLOADS.iter().find(|w| w.name == name) {
-            Some(w) => vec![w],
-            None => {
-                let near = strata::model::nearest_name(name, WORKLOADS.iter().map(|w| w.name));
-                match near {
+    if let Some(path) = &args.watch_store {
+        return child::watch(path, out);
+    }
+    if let (Some(rows), Some(path)) = (args.fetch_memory_rows, &args.fetch_memory_store) {
+        return child::fetch_memory(rows, path, out);
+    }
+    let (selected, selected_figures): (Vec<&Spec>, Vec<&FigureSpec>) = match &args.only {
+        Some(name) => match (
+            WORKLOADS.iter().find(|w| w.name == name),
+            FIGURE_WORKLOADS.iter().find(|w| w.name == name),
+        ) {
+            (Some(w), _) => (vec![w], vec![]),
+            (None, Some(w)) => (vec![], vec![w]),
+            (None, None) => {
+                let all = WORKLOADS.iter().map(|w| w.name).chain(FIGURE_WORKLOADS.iter().map(|w| w.name));
+                match strata::model::nearest_name(name, all) {
                     Some(near) => bail!("no workload {name:?} (did you mean {near:?}?)"),
                     None => bail!("no workload {name:?}; the workloads are {}", names()),
                 }
             }
         },
-        None => WORKLOADS.iter().collect(),
+        None => (WORKLOADS.iter().collect(), FIGURE_WORKLOADS.iter().collect()),
     };
     let repeats = if args.quick { 3 } else { 5 };
     let runnable = selected.iter().filter(|w| w.pending.is_none()).count();
-    let bar = progress_bar((runnable * repeats) as u64);
+    let bar = progress_bar((runnable * repeats + selected_figures.len()) as u64);
     let dir = tempfile::tempdir().context("a temporary directory for the bench databases")?;
     let mut table =
         Table::new(["workload", "n", "strata s", "baseline", "baseline s", "ratio", "target", "ok"]);
@@ -196,16 +263,108 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             ]),
         }
     }
+    for spec in selected_figures {
+        let n = if args.quick { spec.n.1 } else { spec.n.0 };
+        if let Some(needs) = spec.unsupported {
+            match args.format {
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    JsonObject::new()
+                        .field("workload", spec.name)
+                        .field("status", "unsupported")
+                        .field("needs", needs)
+                        .finish()
+                )?,
+                Format::Table => {
+                    let mut row =
+                        vec![spec.name.to_string(), String::new(), format!("unsupported: needs {needs}")];
+                    row.extend(
+                        [spec.about.to_string()].into_iter().chain(std::iter::repeat_n(String::new(), 4)),
+                    );
+                    table.row(row);
+                }
+            }
+            bar.inc(1);
+            continue;
+        }
+        bar.set_message(spec.name);
+        let dir = dir.path().join(spec.name);
+        std::fs::create_dir_all(&dir)?;
+        let measured = match spec.name {
+            "merge" => figures::merge(n, repeats, &dir),
+            "notify_latency" => figures::notify_latency(n, &dir),
+            "fetch_memory" => figures::fetch_memory(n, &dir),
+            other => bail!("workload {other} has no implementation"),
+        }
+        .with_context(|| format!("workload {}", spec.name))?;
+        for figure in measured {
+            write_figure(args.format, out, &mut table, spec, n, &figure)?;
+        }
+        bar.inc(1);
+    }
     bar.finish_and_clear();
     if args.format == Format::Table {
         write!(out, "{}", table.render())?;
         writeln!(out, "medians of {repeats} runs each; ratio = strata / baseline (lower is better)")?;
+        writeln!(
+            out,
+            "figure rows: merge is a median of {repeats} runs, notify_latency percentiles of n samples, \
+             fetch_memory one run"
+        )?;
     }
     Ok(())
 }
 
 fn names() -> String {
-    WORKLOADS.iter().map(|w| w.name).collect::<Vec<_>>().join(", ")
+    WORKLOADS
+        .iter()
+        .map(|w| w.name)
+        .chain(FIGURE_WORKLOADS.iter().map(|w| w.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One figure as a JSON line or a table row (the shape the module docs give).
+fn write_figure(
+    format: Format,
+    out: &mut dyn Write,
+    table: &mut Table,
+    spec: &FigureSpec,
+    n: usize,
+    figure: &figures::Figure,
+) -> anyhow::Result<()> {
+    let ok = figure.ok();
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            JsonObject::new()
+                .field("workload", spec.name)
+                .field("n", serde_json::json!(n))
+                .field("figure", figure.figure)
+                .field("value", serde_json::json!(figure.value))
+                .field("unit", figure.unit)
+                .field("target", serde_json::json!(figure.target))
+                .field("ok", serde_json::json!(ok))
+                .finish()
+        )?,
+        Format::Table => table.row(vec![
+            spec.name.into(),
+            n.to_string(),
+            format!("{} {:.3} {}", figure.figure, figure.value, figure.unit),
+            spec.about.into(),
+            String::new(),
+            String::new(),
+            figure.target.map_or_else(|| "—".into(), |t| format!("≤ {t} {}", figure.unit)),
+            match ok {
+                Some(true) => "ok".into(),
+                Some(false) => "short".into(),
+                None => String::new(),
+            },
+        ]),
+    }
+    Ok(())
 }
 
 fn progress_bar(len: u64) -> ProgressBar {
@@ -252,7 +411,7 @@ fn measure(
     let (mut strata, mut baseline) = (Vec::new(), Vec::new());
     // Databases shared by the read workloads, filled outside the timings.
     let mut shared: Option<(StrataDb, RawDb)> = None;
-    if name != "insert" {
+    if name != "insert" && name != "history_overhead" {
         let s = StrataDb::create(&dir.join("strata.sqlite"))?;
         s.insert(&rows)?;
         let mut r = RawDb::create(&dir.join("raw.sqlite"))?;
@@ -270,6 +429,20 @@ fn measure(
                 agree(a as i64, b as i64)?;
                 strata.push(ts);
                 baseline.push(tr);
+            }
+            ("history_overhead", _) => {
+                let s = StrataDb::create_with_history(&dir.join(format!("history-{run}.sqlite")))?;
+                let plain = StrataDb::create(&dir.join(format!("plain-{run}.sqlite")))?;
+                let (ts, a) = timed(|| s.insert(&rows))?;
+                let (tp, b) = timed(|| plain.insert(&rows))?;
+                agree(a as i64, b as i64)?;
+                let recorded = s.history_changes()?;
+                anyhow::ensure!(
+                    recorded == n,
+                    "the history records {recorded} changes, not {n}: it skipped work"
+                );
+                strata.push(ts);
+                baseline.push(tp);
             }
             ("fetch_all", Some((s, r))) => {
                 let (ts, a) = timed(|| s.fetch_all())?;

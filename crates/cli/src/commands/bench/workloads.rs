@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use strata::core::store::{HistoryRequest, HistoryTransaction};
 use strata::core::{Context, Coordinator, FetchRequest, ResultType};
-use strata::model::{Date, Model, Value};
+use strata::model::{Date, EntityIndex, Model, Value};
 use strata::predicate::Argument;
 use strata::sqlite::{SqliteOptions, SqliteStore};
 use strata::{ObjectId, Store};
@@ -25,9 +26,73 @@ pub struct StrataDb {
 impl StrataDb {
     /// A new store at `path`.
     pub fn create(path: &Path) -> anyhow::Result<StrataDb> {
+        StrataDb::create_with(path, SqliteOptions::default())
+    }
+
+    /// A new store at `path` keeping persistent history.
+    pub fn create_with_history(path: &Path) -> anyhow::Result<StrataDb> {
+        StrataDb::create_with(path, SqliteOptions::default().with_history(true))
+    }
+
+    fn create_with(path: &Path, options: SqliteOptions) -> anyhow::Result<StrataDb> {
         let model = Arc::new(Model::from_json(MODEL).context("the bench model")?);
-        let store = SqliteStore::create(path, model.clone(), SqliteOptions::default())?;
+        let store = SqliteStore::create(path, model.clone(), options)?;
         Ok(StrataDb { model, store: Arc::new(store) })
+    }
+
+    /// The store, for saves straight through the store contract.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The index of the bench model's `Clip` entity.
+    pub fn entity_index(&self) -> anyhow::Result<EntityIndex> {
+        Ok(self.model.entity("Clip").context("the bench model has no Clip entity")?.index())
+    }
+
+    /// How many changes the store's persistent history holds, over all its transactions.
+    pub fn history_changes(&self) -> anyhow::Result<usize> {
+        Ok(self.store.history(&HistoryRequest::all())?.iter().map(|t| t.changes.len()).sum())
+    }
+
+    /// What `merge` times, set up: a context holding every object (fetched, so their rows
+    /// are registered), and the history transaction of a save, by a context on another
+    /// coordinator (its own row cache, as another process has), setting every object's
+    /// score to `score`.
+    pub fn merge_setup(&self, score: f64) -> anyhow::Result<(Context, HistoryTransaction)> {
+        let token = self.store.current_history_token()?;
+        let mut holder = Context::new(self.coordinator()?);
+        let ids = holder.fetch(&FetchRequest::new("Clip"))?.ids();
+        let mut writer = Context::new(self.coordinator()?);
+        for &id in &ids {
+            writer.set(id, "score", score)?;
+        }
+        writer.save()?;
+        let mut transactions = self.store.history(&HistoryRequest::after(token))?;
+        anyhow::ensure!(
+            transactions.len() == 1,
+            "the update of {} objects left {} history transactions, not one",
+            ids.len(),
+            transactions.len()
+        );
+        let transaction = transactions.remove(0);
+        anyhow::ensure!(
+            transaction.changes.len() == ids.len(),
+            "the history transaction holds {} changes, not {}",
+            transaction.changes.len(),
+            ids.len()
+        );
+        Ok((holder, transaction))
+    }
+
+    /// The sum of the scores of `ids` as `ctx` reads them: after a merge, each must read the
+    /// merged value.
+    pub fn scores(ctx: &mut Context, ids: &[ObjectId]) -> anyhow::Result<f64> {
+        let mut total = 0.0;
+        for &id in ids {
+            total += ctx.value(id, "score")?.as_f64().unwrap_or(f64::NAN);
+        }
+        Ok(total)
     }
 
     /// A coordinator on the store with an empty row cache, as a freshly started application
