@@ -226,6 +226,15 @@ impl Store for MemoryStore {
         self.history_log()?.delete(request)
     }
 
+    /// Carried out through [`Store::save`] by [`crate::store::execute_batch_with_saves`].
+    fn execute_batch(
+        &self,
+        request: &crate::store::BatchRequest,
+        options: &crate::store::BatchOptions,
+    ) -> Result<crate::store::BatchResult, StoreError> {
+        crate::store::execute_batch_with_saves(self, request, options)
+    }
+
     fn current_history_token(&self) -> Result<HistoryToken, StoreError> {
         Ok(self.history_log()?.current())
     }

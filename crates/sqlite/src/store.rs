@@ -206,4 +206,15 @@ impl Store for SqliteStore {
             .write(|conn| self.shared.run_save(conn, request, &plan))
             .inspect(|_| self.notifier.announce())
     }
+
+    /// Carried out through [`Store::save`] by [`strata_core::store::execute_batch_with_saves`]
+    /// (one snapshot fetch, one save transaction), so history, announcements and uniqueness
+    /// checks are the save's.
+    fn execute_batch(
+        &self,
+        request: &strata_core::store::BatchRequest,
+        options: &strata_core::store::BatchOptions,
+    ) -> Result<strata_core::store::BatchResult, StoreError> {
+        strata_core::store::execute_batch_with_saves(self, request, options)
+    }
 }

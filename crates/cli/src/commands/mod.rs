@@ -2,6 +2,7 @@
 //! `run` function (validated, higher-level work). Commands write results to the writer they
 //! are given (stdout in the binary) and return errors; only `main` prints errors.
 
+mod batch;
 mod bench;
 mod demo;
 mod fetch;
@@ -20,8 +21,15 @@ use clap::Subcommand;
 /// Every `strata` subcommand.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Sets attributes on every object of an entity that a predicate selects, directly in the
+    /// store, and prints how many objects were updated.
+    BatchUpdate(batch::BatchUpdateArgs),
+    /// Deletes every object of an entity that a predicate selects, directly in the store
+    /// (delete rules honoured), and prints how many objects were deleted.
+    BatchDelete(batch::BatchDeleteArgs),
     /// Measures Strata against raw SQLite on identical data, side by side in one process,
-    /// and prints each workload's ratio against its target.
+    /// and prints each workload's ratio against its target, or its measured figures for
+    /// workloads with no baseline.
     Bench(bench::BenchArgs),
     /// A guided tour of what Strata does today, on a real SQLite file in a temporary
     /// directory that it removes at the end.
@@ -52,6 +60,8 @@ pub enum Command {
 /// Runs one command, writing its results to `out`.
 pub fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
     match command {
+        Command::BatchUpdate(args) => batch::run_update(&args, out),
+        Command::BatchDelete(args) => batch::run_delete(&args, out),
         Command::Bench(args) => bench::run(&args, out),
         Command::Demo => demo::run(out),
         Command::Init(args) => init::run(&args, out),

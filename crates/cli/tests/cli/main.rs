@@ -2,6 +2,7 @@
 //! formats, and the errors scripts rely on (message on stderr starting with `error: `,
 //! non-zero exit, nothing written to the store).
 
+mod batch;
 mod bench;
 mod demo;
 mod fetch;

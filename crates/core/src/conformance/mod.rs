@@ -14,6 +14,7 @@
 //! public store contract and compare answers with what the contract promises, never with
 //! another store's internals.
 
+mod batch;
 mod fetch;
 mod fixture;
 mod generation;
@@ -54,6 +55,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("rows: distinct and objects", rows::distinct_and_objects),
     ("rows: decimals and overflow", rows::decimals_and_overflow),
     ("query generations are frozen", generation::generations_are_frozen),
+    ("batch inserts", batch::inserts),
+    ("batch updates", batch::updates),
+    ("batch deletes honour delete rules", batch::deletes_honour_rules),
+    ("batch uniqueness", batch::uniqueness),
 ];
 
 /// The persistent-history checks, for a factory of stores that record history (with any
@@ -64,6 +69,7 @@ pub const HISTORY_CHECKS: &[(&str, Check)] = &[
     ("history: paging", history::paging),
     ("history: deletion and expiry", history::deletion_and_expiry),
     ("history: failed saves record nothing", history::failed_saves_record_nothing),
+    ("history: batches are recorded", batch::history_of_batches),
 ];
 
 /// Runs the [`HISTORY_CHECKS`] against stores made by `factory`, which must record history.

@@ -45,6 +45,7 @@
 //! its locks while calling a store, and never calls into a context on its own (only into the
 //! contexts a caller hands to `merge_remote`, on the caller's thread).
 
+mod batch;
 mod error;
 mod generation;
 mod notification;

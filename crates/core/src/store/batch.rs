@@ -48,6 +48,44 @@ pub struct BatchOptions {
     pub info: SaveInfo,
     /// Return the affected objects' IDs rather than just their number.
     pub return_ids: bool,
+    /// Told how an insert advances (see [`BatchProgress`]); other requests ignore it.
+    pub progress: Option<BatchProgress>,
+}
+
+/// A callback told how far a batch insert got, with the number of rows done so far.
+///
+/// Stores using [`execute_batch_with_saves`](super::execute_batch_with_saves) call it every
+/// [`BatchProgress::INTERVAL`] rows checked and prepared, then once with the total after
+/// the transaction committed (the last call; never made for a batch that failed). It runs
+/// on the calling thread, inside the request: keep it short.
+#[derive(Clone)]
+pub struct BatchProgress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl BatchProgress {
+    /// Rows between two calls while rows are prepared.
+    pub const INTERVAL: u64 = 1_000;
+
+    /// A progress callback.
+    pub fn new(callback: impl Fn(u64) + Send + Sync + 'static) -> BatchProgress {
+        BatchProgress(std::sync::Arc::new(callback))
+    }
+
+    pub(crate) fn report(&self, rows: u64) {
+        (self.0)(rows);
+    }
+}
+
+impl std::fmt::Debug for BatchProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BatchProgress(..)")
+    }
+}
+
+impl PartialEq for BatchProgress {
+    /// The same callback (not merely an equal one).
+    fn eq(&self, other: &BatchProgress) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// What a batch request did.

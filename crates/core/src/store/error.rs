@@ -59,6 +59,17 @@ pub enum StoreError {
         /// What is wrong with the request.
         reason: String,
     },
+    /// A batch delete would delete an object whose deny relationship still has a destination
+    /// that is not deleted with it; nothing was deleted.
+    #[error("cannot delete {id:?}: its {entity}.{relationship} relationship (delete rule deny) is not empty")]
+    DeleteDenied {
+        /// The entity of the object.
+        entity: String,
+        /// The deny relationship.
+        relationship: String,
+        /// The object.
+        id: ObjectId,
+    },
     /// A request named an object that does not exist in this store (a relationship to a
     /// deleted object, say); nothing was saved.
     #[error("object {id:?} does not exist in this store")]

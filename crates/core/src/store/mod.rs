@@ -30,6 +30,7 @@
 //!    not fit) are errors; nothing in a request can make a store panic or corrupt its data.
 
 mod batch;
+mod batch_apply;
 pub mod dictionary;
 mod error;
 mod generation;
@@ -40,7 +41,8 @@ use std::sync::Arc;
 
 use strata_model::{Model, ModelHash, Uuid};
 
-pub use batch::{BatchOptions, BatchRequest, BatchResult};
+pub use batch::{BatchOptions, BatchProgress, BatchRequest, BatchResult};
+pub use batch_apply::execute_batch_with_saves;
 pub use dictionary::{ColumnValue, RowColumn, RowsRequest, StoreKeyPath};
 pub use error::{StoreError, VersionConflict};
 pub use generation::{GenerationHandle, GenerationReader};
@@ -116,7 +118,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies a batch change directly in the store, atomically, without contexts. The
     /// default answers [`StoreError::Unsupported`]; a store that implements it must record
-    /// the change in its history like any save.
+    /// the change in its history like any save ([`execute_batch_with_saves`] does it all
+    /// through [`Store::save`]).
     fn execute_batch(
         &self,
         request: &BatchRequest,

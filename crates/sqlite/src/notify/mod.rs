@@ -154,6 +154,7 @@ impl Notifier {
             history_store,
             counter,
             data_version: None,
+            delivered: None,
             stopped: Arc::new(AtomicBool::new(false)),
         };
         watcher.data_version = watcher.data_version();
@@ -196,6 +197,10 @@ struct Watcher {
     counter: u64,
     /// `PRAGMA data_version` at the last check; `None` if it cannot be read.
     data_version: Option<i64>,
+    /// The last token handed to the handler: a later wake-up whose token is not newer (two
+    /// counter moves read as one history token) delivers nothing, so subscribers see tokens
+    /// strictly increase.
+    delivered: Option<HistoryToken>,
     stopped: Arc<AtomicBool>,
 }
 
@@ -253,17 +258,32 @@ impl Watcher {
             self.data_version = data_version;
             // Wake every watcher of every process, this one included, as a commit would.
             if sidecar::bump(&self.file, |_| {}).is_err() {
-                // A sidecar that cannot be written: at least this watcher reports it.
-                self.deliver(self.counter);
+                // A sidecar that cannot be written: at least this watcher reports it, with
+                // the same token (the only wake-up that repeats one: nothing else can say
+                // that a foreign commit happened).
+                self.deliver_forced(self.counter);
             }
         }
     }
 
     fn deliver(&mut self, counter: u64) {
+        let token = self.token(counter);
+        if self.delivered.is_some_and(|last| token <= last) {
+            return;
+        }
+        self.send(token);
+    }
+
+    fn deliver_forced(&mut self, counter: u64) {
+        let token = self.token(counter);
+        self.send(token);
+    }
+
+    fn send(&mut self, token: HistoryToken) {
         if self.stopped.load(Ordering::Acquire) {
             return;
         }
-        let token = self.token(counter);
+        self.delivered = Some(token);
         let change = RemoteChange { store: self.watched.uuid, token };
         let handler = self.handler.clone();
         // A panicking handler loses that one call, not the subscription.

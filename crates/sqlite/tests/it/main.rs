@@ -1,6 +1,7 @@
 //! Integration tests of strata-sqlite, on real files in temporary directories: one binary,
 //! one module per concern.
 
+mod batch;
 mod conformance;
 /// strata-core's context suite, run on SQLite files.
 #[path = "../../../core/tests/it/context/mod.rs"]
