@@ -26,11 +26,16 @@ fn a_quick_workload_reports_both_sides_and_their_ratio() {
 }
 
 #[test]
-fn pending_workloads_say_what_they_wait_for() {
-    let out = strata(&["bench", "--quick", "--only", "batch_update", "--format", "json"]).ok();
-    let lines = json_lines(&out);
-    assert_eq!(lines[0]["status"], "pending", "{out}");
-    assert!(lines[0]["needs"].as_str().unwrap().contains("issue 5"), "{out}");
+fn batch_workloads_compare_batch_requests_with_raw_statements() {
+    for (workload, baseline) in [("batch_update", "raw UPDATE"), ("batch_insert", "raw INSERTs")] {
+        let out = strata(&["bench", "--quick", "--only", workload, "--format", "json"]).ok();
+        let lines = json_lines(&out);
+        assert_eq!(lines.len(), 1, "{out}");
+        assert_eq!(lines[0]["workload"], workload, "{out}");
+        assert_eq!(lines[0]["baseline"], baseline, "{out}");
+        assert_eq!(lines[0]["n"], 10_000, "{out}");
+        assert!(lines[0]["ratio"].as_f64().unwrap() > 0.0, "{out}");
+    }
 }
 
 #[test]

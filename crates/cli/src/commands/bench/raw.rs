@@ -74,6 +74,14 @@ impl RawDb {
         Ok(rows.len() as u64)
     }
 
+    /// `UPDATE clip SET visits = ?` on every row, in one transaction; the number of rows.
+    pub fn update_visits(&self, visits: i64) -> anyhow::Result<u64> {
+        let tx = self.conn.unchecked_transaction()?;
+        let changed = tx.execute("UPDATE clip SET visits = ?1", [visits])?;
+        tx.commit()?;
+        Ok(changed as u64)
+    }
+
     /// Every row into a Vec of structs, with the rows' checksum.
     pub fn fetch_all(&self) -> anyhow::Result<(Vec<RawClip>, i64)> {
         let mut select = self

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use strata::core::store::{HistoryRequest, HistoryTransaction};
+use strata::core::store::{BatchOptions, BatchRequest, BatchResult, HistoryRequest, HistoryTransaction};
 use strata::core::{Context, Coordinator, FetchRequest, ResultType};
 use strata::model::{Date, EntityIndex, Model, Value};
 use strata::predicate::Argument;
@@ -120,6 +120,49 @@ impl StrataDb {
         Ok(rows.len() as u64)
     }
 
+    /// The rows as a batch insert takes them: one value per attribute, in attribute order
+    /// (title, url, created, score, visits, pinned, uuid).
+    pub fn batch_rows(rows: &[Row]) -> Vec<Vec<Value>> {
+        rows.iter()
+            .map(|r| {
+                vec![
+                    Value::from(r.title.as_str()),
+                    Value::from(r.url.as_str()),
+                    Value::Date(Date::from_unix_micros(r.created)),
+                    Value::Double(r.score),
+                    Value::Int64(r.visits),
+                    Value::Bool(r.pinned),
+                    Value::Uuid(r.uuid),
+                ]
+            })
+            .collect()
+    }
+
+    /// Inserts `rows` (from [`StrataDb::batch_rows`]) with one batch request; the count.
+    pub fn batch_insert(&self, rows: Vec<Vec<Value>>) -> anyhow::Result<u64> {
+        let request = BatchRequest::Insert { entity: self.entity_index()?, rows };
+        batch_count(self.store.execute_batch(&request, &BatchOptions::default())?)
+    }
+
+    /// Sets `visits` on every object with one batch request; the count.
+    pub fn batch_update_visits(&self, visits: i64) -> anyhow::Result<u64> {
+        let entity = self.entity_index()?;
+        let index = self
+            .model
+            .entity_at(entity)
+            .attributes()
+            .iter()
+            .position(|a| a.name() == "visits")
+            .context("the bench model has visits")?;
+        let request = BatchRequest::Update {
+            entity,
+            include_subentities: true,
+            predicate: None,
+            values: vec![(index, Value::Int64(visits))],
+        };
+        batch_count(self.store.execute_batch(&request, &BatchOptions::default())?)
+    }
+
     /// Fetches every object (filled) and reads every attribute.
     pub fn fetch_all(&self) -> anyhow::Result<i64> {
         let mut ctx = Context::new(self.coordinator()?);
@@ -205,4 +248,12 @@ fn read_all(ctx: &mut Context, ids: &[ObjectId]) -> anyhow::Result<i64> {
         sum += read.checksum();
     }
     Ok(sum)
+}
+
+fn batch_count(result: BatchResult) -> anyhow::Result<u64> {
+    match result {
+        BatchResult::Count(n) => Ok(n),
+        BatchResult::ObjectIds(ids) => Ok(ids.len() as u64),
+        other => anyhow::bail!("a batch answered {other:?}"),
+    }
 }
