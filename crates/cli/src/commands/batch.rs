@@ -37,6 +37,9 @@ pub struct BatchTarget {
     /// The transaction author recorded in history.
     #[arg(long)]
     pub author: Option<String>,
+    /// The context name recorded in history (as a context's name is for its saves).
+    #[arg(long = "context", value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// Flags of `strata batch-update`.
@@ -108,7 +111,7 @@ impl BatchTarget {
 /// Runs the batch and answers how many objects it affected.
 fn execute(open: &OpenStore, request: &BatchRequest, target: &BatchTarget) -> anyhow::Result<u64> {
     let options = BatchOptions {
-        info: SaveInfo { author: target.author.clone(), context_name: None },
+        info: SaveInfo { author: target.author.clone(), context_name: target.context.clone() },
         return_ids: false,
         ..BatchOptions::default()
     };

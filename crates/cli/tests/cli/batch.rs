@@ -49,12 +49,13 @@ fn batch_delete_honours_cascade_rules() {
 }
 
 #[test]
-fn batches_are_recorded_in_history_with_their_author() {
+fn batches_are_recorded_in_history_with_their_author_and_context() {
     let env = Env::new();
     strata(&["init", "--store", &env.store(), "--model", MODEL, "--history"]).ok();
     let file = env.write("data.jsonl", DATA);
     env.import(&file, &[]).ok();
-    batch(&env, "batch-update", "Clip", &["--set", "visits=1", "--author", "bot"]).ok();
+    batch(&env, "batch-update", "Clip", &["--set", "visits=1", "--author", "bot", "--context", "nightly"])
+        .ok();
     batch(&env, "batch-delete", "Tag", &["--author", "bot"]).ok();
     let lines = json_lines(
         &strata(&["history", "--store", &env.store(), "--author", "bot", "--format", "json"]).ok(),
@@ -62,7 +63,9 @@ fn batches_are_recorded_in_history_with_their_author() {
     let changes: Vec<usize> = lines.iter().map(|l| l["changes"].as_array().map_or(0, Vec::len)).collect();
     assert_eq!(changes, [4, 2], "one transaction per batch, one change per object: {lines:?}");
     assert_eq!(lines[0]["changes"][0]["type"], "update");
+    assert_eq!(lines[0]["context"], "nightly", "{lines:?}");
     assert_eq!(lines[1]["changes"][0]["type"], "delete");
+    assert!(lines[1]["context"].is_null(), "{lines:?}");
 }
 
 #[test]
