@@ -58,7 +58,8 @@ pub fn conformance_model() -> Arc<Model> {
     Arc::new(Model::from_json(MODEL).expect("the conformance model is valid"))
 }
 
-/// A new store for the conformance model, with helpers that build requests by name.
+/// A store under test with helpers that build requests by name: the conformance model's
+/// ([`Fixture::new`]) or any other (build it as `Fixture { store, model }`).
 pub struct Fixture {
     /// The store under test.
     pub store: Arc<dyn Store>,
@@ -95,6 +96,17 @@ impl Fixture {
 
     /// A row to insert: the given attribute values, `Null` elsewhere, no relationships.
     pub fn row(&self, entity: &str, values: &[(&str, Value)]) -> InsertedRow {
+        self.row_linked(entity, values, &[])
+    }
+
+    /// A row to insert with the given attribute values and to-one destinations (by
+    /// relationship name), `Null` and empty elsewhere.
+    pub fn row_linked(
+        &self,
+        entity: &str,
+        values: &[(&str, Value)],
+        to_one: &[(&str, ObjectId)],
+    ) -> InsertedRow {
         let index = self.entity(entity);
         let e = self.model.entity_at(index);
         let mut row = InsertedRow {
@@ -104,6 +116,9 @@ impl Fixture {
         };
         for (name, value) in values {
             row.values[self.attribute(entity, name)] = value.clone();
+        }
+        for (name, destination) in to_one {
+            row.to_one[self.relationship(entity, name)] = Some(*destination);
         }
         row
     }
@@ -131,9 +146,9 @@ impl Fixture {
         let index = self.entity(entity);
         let predicate = (!predicate.is_empty()).then(|| {
             Predicate::parse(predicate)
-                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{predicate}: {e}"))
                 .check(&self.model, index)
-                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{predicate}: {e}"))
         });
         let sort =
             if sort.is_empty() { Vec::new() } else { SortDescriptor::parse_list(sort).expect("sort parses") };
@@ -162,5 +177,15 @@ impl Fixture {
     /// The IDs matching `predicate` among `entity`'s objects, sorted by `sort`.
     pub fn fetch(&self, entity: &str, predicate: &str, sort: &str) -> Vec<ObjectId> {
         self.ids(&self.request(entity, predicate, sort))
+    }
+
+    /// How many of `entity`'s objects match `predicate`.
+    pub fn count(&self, entity: &str, predicate: &str) -> u64 {
+        let mut request = self.request(entity, predicate, "");
+        request.result = StoreResultType::Count;
+        match self.store.fetch(&request).expect("count") {
+            StoreFetchResult::Count(n) => n,
+            other => panic!("asked for a count, got {other:?}"),
+        }
     }
 }

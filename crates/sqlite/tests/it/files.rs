@@ -9,7 +9,7 @@ use strata_core::{Store, StoreError};
 use strata_model::Value;
 use strata_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::support::{LIBRARY, LOG, Lib, keys, model};
+use crate::support::{LIBRARY, LOG, Lib, create_lib, keys, model};
 
 fn open(path: &Path) -> Result<SqliteStore, StoreError> {
     SqliteStore::open(path, model(LIBRARY), SqliteOptions::default())
@@ -18,13 +18,17 @@ fn open(path: &Path) -> Result<SqliteStore, StoreError> {
 #[test]
 fn reopening_keeps_data_identity_and_metadata() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, sqlite, path) = Lib::create(dir.path(), "reopen.sqlite");
-    let shelf = lib.insert(vec![lib.row("Shelf", &[("name", Value::from("A"))], &[])])[0];
+    let (lib, sqlite, path) = create_lib(dir.path(), "reopen.sqlite");
+    let shelf = lib.insert(vec![lib.row_linked("Shelf", &[("name", Value::from("A"))], &[])])[0];
     let books = lib.insert(vec![
-        lib.row("Book", &[("title", Value::from("One")), ("code", Value::from("1"))], &[("shelf", shelf)]),
-        lib.row("Book", &[("title", Value::from("Two")), ("code", Value::from("2"))], &[]),
+        lib.row_linked(
+            "Book",
+            &[("title", Value::from("One")), ("code", Value::from("1"))],
+            &[("shelf", shelf)],
+        ),
+        lib.row_linked("Book", &[("title", Value::from("Two")), ("code", Value::from("2"))], &[]),
     ]);
-    let label = lib.insert(vec![lib.row("Label", &[("name", Value::from("x"))], &[])])[0];
+    let label = lib.insert(vec![lib.row_linked("Label", &[("name", Value::from("x"))], &[])])[0];
     let link = ToManyChange {
         source: books[1],
         relationship: lib.relationship("Item", "labels"),
@@ -60,14 +64,14 @@ fn reopening_keeps_data_identity_and_metadata() {
 #[test]
 fn keys_are_never_reused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, sqlite, path) = Lib::create(dir.path(), "keys.sqlite");
-    let first = lib.insert((0..3).map(|_| lib.row("Disc", &[], &[])).collect());
+    let (lib, sqlite, path) = create_lib(dir.path(), "keys.sqlite");
+    let first = lib.insert((0..3).map(|_| lib.row_linked("Disc", &[], &[])).collect());
     let deleted =
         first.iter().map(|&id| strata_core::store::DeletedRow { id, expected_version: 1 }).collect();
     lib.store.save(&SaveRequest { deleted, ..Default::default() }).expect("delete all");
     drop((lib, sqlite));
     let lib = Lib { store: Arc::new(open(&path).expect("reopen")), model: model(LIBRARY) };
-    let next = lib.insert(vec![lib.row("Book", &[], &[])])[0];
+    let next = lib.insert(vec![lib.row_linked("Book", &[], &[])])[0];
     assert_eq!(next.primary_key(), Some(4), "the hierarchy's counter survives deletes and reopening");
 }
 
@@ -79,8 +83,8 @@ fn bytes(path: &Path) -> Vec<u8> {
 #[test]
 fn another_model_is_refused_and_the_file_left_unchanged() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, sqlite, path) = Lib::create(dir.path(), "mismatch.sqlite");
-    lib.insert(vec![lib.row("Book", &[("title", Value::from("kept"))], &[])]);
+    let (lib, sqlite, path) = create_lib(dir.path(), "mismatch.sqlite");
+    lib.insert(vec![lib.row_linked("Book", &[("title", Value::from("kept"))], &[])]);
     drop((lib, sqlite));
     let before = bytes(&path);
     let other = model(LOG);
@@ -144,7 +148,7 @@ fn files_that_are_not_stores_are_refused_and_left_unchanged() {
 #[test]
 fn create_refuses_existing_files_and_accepts_empty_ones() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (_lib, _sqlite, path) = Lib::create(dir.path(), "taken.sqlite");
+    let (_lib, _sqlite, path) = create_lib(dir.path(), "taken.sqlite");
     let refused = |path: &Path| match SqliteStore::create(path, model(LIBRARY), SqliteOptions::default()) {
         Err(StoreError::Backend { source: Some(source), .. }) => {
             let io = source.downcast_ref::<std::io::Error>().expect("an I/O error");
@@ -188,8 +192,8 @@ fn open_or_create_and_the_history_flag() {
 fn store_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, sqlite, path) = Lib::create(dir.path(), "private.sqlite");
-    lib.insert(vec![lib.row("Book", &[("title", Value::from("secret"))], &[])]);
+    let (lib, sqlite, path) = create_lib(dir.path(), "private.sqlite");
+    lib.insert(vec![lib.row_linked("Book", &[("title", Value::from("secret"))], &[])]);
     assert_eq!(lib.count("Book", ""), 1, "a read opens a reader too");
     for suffix in ["", "-wal", "-shm"] {
         let file = strata_path(&path, suffix);

@@ -11,12 +11,12 @@ use strata_core::{Store, StoreError};
 use strata_model::Value;
 use strata_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::support::{LIBRARY, Lib, model};
+use crate::support::{LIBRARY, create_lib, model};
 
 #[test]
 fn reads_never_wait_and_saves_wait_for_the_write_lock() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, path) = Lib::create(dir.path(), "locks.sqlite");
+    let (lib, _, path) = create_lib(dir.path(), "locks.sqlite");
     let shelf_code = lib.entity("Shelf").0;
     // Another connection (as another process would) takes the write lock and holds it.
     let other = rusqlite::Connection::open(&path).expect("second connection");
@@ -40,8 +40,8 @@ fn reads_never_wait_and_saves_wait_for_the_write_lock() {
         SqliteStore::open(&path, model(LIBRARY), SqliteOptions::default().with_busy_timeout(budget))
             .expect("open a second store on the file");
     let start = Instant::now();
-    let refused =
-        impatient.save(&SaveRequest { inserted: vec![lib.row("Shelf", &[], &[])], ..Default::default() });
+    let refused = impatient
+        .save(&SaveRequest { inserted: vec![lib.row_linked("Shelf", &[], &[])], ..Default::default() });
     let waited = start.elapsed();
     match refused {
         Err(StoreError::Backend { message, .. }) => assert!(message.contains("locked"), "{message}"),
@@ -50,7 +50,7 @@ fn reads_never_wait_and_saves_wait_for_the_write_lock() {
     assert!(waited >= budget && waited < budget * 10, "the save waited its budget, not more: {waited:?}");
 
     let store = lib.store.clone();
-    let row = lib.row("Shelf", &[("name", Value::from("patient"))], &[]);
+    let row = lib.row_linked("Shelf", &[("name", Value::from("patient"))], &[]);
     let patient = std::thread::spawn(move || {
         let start = Instant::now();
         let result = store.save(&SaveRequest { inserted: vec![row], ..Default::default() });
@@ -67,7 +67,7 @@ fn reads_never_wait_and_saves_wait_for_the_write_lock() {
 #[test]
 fn threads_share_a_store_and_never_see_half_a_save() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "threads.sqlite");
+    let (lib, _, _) = create_lib(dir.path(), "threads.sqlite");
     let lib = Arc::new(lib);
     let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..3)
@@ -89,7 +89,9 @@ fn threads_share_a_store_and_never_see_half_a_save() {
             std::thread::spawn(move || {
                 for s in 0..25 {
                     let rows = (0..10)
-                        .map(|i| lib.row("Book", &[("rank", Value::Int64(t * 1000 + s * 10 + i))], &[]))
+                        .map(|i| {
+                            lib.row_linked("Book", &[("rank", Value::Int64(t * 1000 + s * 10 + i))], &[])
+                        })
                         .collect();
                     lib.insert(rows);
                 }

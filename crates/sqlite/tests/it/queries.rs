@@ -9,7 +9,7 @@ use strata_core::store::{DeletedRow, SaveRequest, StoreFetchResult, StoreResultT
 use strata_core::{ObjectId, StoreError};
 use strata_model::{Decimal, Value};
 
-use crate::support::{LIBRARY, Lib, keys, model};
+use crate::support::{LIBRARY, Lib, create_lib, keys, model};
 
 fn dec(text: &str) -> Value {
     Value::Decimal(text.parse::<Decimal>().expect("decimal"))
@@ -18,10 +18,13 @@ fn dec(text: &str) -> Value {
 /// Fills a library store; the same saves give the same keys in every store.
 fn fill(lib: &Lib) -> Vec<ObjectId> {
     let shelves = lib.insert(
-        ["A", "B", "C"].iter().map(|n| lib.row("Shelf", &[("name", Value::from(*n))], &[])).collect(),
+        ["A", "B", "C"].iter().map(|n| lib.row_linked("Shelf", &[("name", Value::from(*n))], &[])).collect(),
     );
     let labels = lib.insert(
-        ["new", "old", "rare"].iter().map(|n| lib.row("Label", &[("name", Value::from(*n))], &[])).collect(),
+        ["new", "old", "rare"]
+            .iter()
+            .map(|n| lib.row_linked("Label", &[("name", Value::from(*n))], &[]))
+            .collect(),
     );
     let items = [
         ("Book", "The Hobbit", "h1", dec("12.50"), Value::Int64(3), Some(0)),
@@ -44,7 +47,7 @@ fn fill(lib: &Lib) -> Vec<ObjectId> {
                 values.push(("minutes", Value::Double(title.len() as f64 * 1.5)));
             }
             let to_one: Vec<(&str, ObjectId)> = shelf.iter().map(|&s| ("shelf", shelves[s])).collect();
-            lib.row(entity, &values, &to_one)
+            lib.row_linked(entity, &values, &to_one)
         })
         .collect();
     let items = lib.insert(rows);
@@ -77,12 +80,12 @@ fn fill(lib: &Lib) -> Vec<ObjectId> {
         .collect();
     lib.store.save(&SaveRequest { updated: updates, ..Default::default() }).expect("favourites");
     let badges = lib.insert(vec![
-        lib.row("Badge", &[("number", Value::Int64(7))], &[]),
-        lib.row("Badge", &[("number", Value::Int64(8))], &[]),
+        lib.row_linked("Badge", &[("number", Value::Int64(7))], &[]),
+        lib.row_linked("Badge", &[("number", Value::Int64(8))], &[]),
     ]);
-    let ada = lib.row("Person", &[("name", Value::from("Ada"))], &[("badge", badges[0])]);
-    let bob = lib.row("Person", &[("name", Value::from("Bob"))], &[]);
-    let mut badge = lib.row("Badge", &[("number", Value::Int64(9))], &[]);
+    let ada = lib.row_linked("Person", &[("name", Value::from("Ada"))], &[("badge", badges[0])]);
+    let bob = lib.row_linked("Person", &[("name", Value::from("Bob"))], &[]);
+    let mut badge = lib.row_linked("Badge", &[("number", Value::Int64(9))], &[]);
     badge.to_one[lib.relationship("Badge", "holder")] = Some(bob.id);
     let mut bob = bob;
     bob.to_one[lib.relationship("Person", "badge")] = Some(badge.id);
@@ -136,7 +139,7 @@ const CASES: &[(&str, &str, &str)] = &[
 #[test]
 fn fetches_agree_with_the_memory_store() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (sqlite, _, _) = Lib::create(dir.path(), "library.sqlite");
+    let (sqlite, _, _) = create_lib(dir.path(), "library.sqlite");
     let memory_model = model(LIBRARY);
     let memory = Lib { store: Arc::new(MemoryStore::new(memory_model.clone())), model: memory_model };
     assert_eq!(keys(&fill(&sqlite)), keys(&fill(&memory)), "the same saves give the same keys");
@@ -191,7 +194,7 @@ fn fetches_agree_with_the_memory_store() {
 #[test]
 fn indexed_predicates_use_their_index() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, sqlite, _) = Lib::create(dir.path(), "plan.sqlite");
+    let (lib, sqlite, _) = create_lib(dir.path(), "plan.sqlite");
     fill(&lib);
     // Without statistics SQLite prefers a scan in key order to a range search plus a sort,
     // so the range case sorts by the indexed key.
@@ -211,10 +214,10 @@ fn indexed_predicates_use_their_index() {
 #[test]
 fn snapshots_come_in_request_order_from_one_batch() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "batch.sqlite");
-    let rows = (0..1200).map(|i| lib.row("Book", &[("rank", Value::Int64(i))], &[])).collect();
+    let (lib, _, _) = create_lib(dir.path(), "batch.sqlite");
+    let rows = (0..1200).map(|i| lib.row_linked("Book", &[("rank", Value::Int64(i))], &[])).collect();
     let books = lib.insert(rows);
-    let discs = lib.insert(vec![lib.row("Disc", &[("title", Value::from("d"))], &[])]);
+    let discs = lib.insert(vec![lib.row_linked("Disc", &[("title", Value::from("d"))], &[])]);
     let gone = books[7];
     lib.store
         .save(&SaveRequest {
@@ -244,9 +247,9 @@ fn snapshots_come_in_request_order_from_one_batch() {
     assert!(found[ids.len() - 1].is_none() && found[ids.len() - 2].is_some());
     let rank = lib.attribute("Book", "rank");
     let mixed = lib.insert(vec![
-        lib.row("Disc", &[("rank", Value::Int64(-1))], &[]),
-        lib.row("Book", &[("rank", Value::Int64(-1))], &[]),
-        lib.row("Disc", &[("rank", Value::Int64(-1))], &[]),
+        lib.row_linked("Disc", &[("rank", Value::Int64(-1))], &[]),
+        lib.row_linked("Book", &[("rank", Value::Int64(-1))], &[]),
+        lib.row_linked("Disc", &[("rank", Value::Int64(-1))], &[]),
     ]);
     assert_eq!(
         lib.fetch("Item", "rank == -1", ""),
@@ -259,7 +262,7 @@ fn snapshots_come_in_request_order_from_one_batch() {
 #[test]
 fn related_objects_know_their_entities_and_order() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "related.sqlite");
+    let (lib, _, _) = create_lib(dir.path(), "related.sqlite");
     let all = fill(&lib);
     let (shelves, labels, items) = (&all[0..3], &all[3..6], &all[6..13]);
     let on_shelves = lib.store.related(shelves, lib.relationship("Shelf", "items")).expect("related");
@@ -293,10 +296,12 @@ fn related_objects_know_their_entities_and_order() {
 #[test]
 fn evaluation_errors_of_residuals_are_predicate_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "overflow.sqlite");
-    let shelf = lib.insert(vec![lib.row("Shelf", &[], &[])])[0];
+    let (lib, _, _) = create_lib(dir.path(), "overflow.sqlite");
+    let shelf = lib.insert(vec![lib.row_linked("Shelf", &[], &[])])[0];
     let huge = Value::Decimal(Decimal::MAX);
-    lib.insert((0..2).map(|_| lib.row("Disc", &[("price", huge.clone())], &[("shelf", shelf)])).collect());
+    lib.insert(
+        (0..2).map(|_| lib.row_linked("Disc", &[("price", huge.clone())], &[("shelf", shelf)])).collect(),
+    );
     let request = lib.request("Shelf", "items.@sum.price > 0", "");
     match lib.store.fetch(&request) {
         Err(StoreError::Predicate(e)) => assert!(e.to_string().contains("overflow"), "{e}"),

@@ -8,7 +8,7 @@ use strata_core::store::{DeletedRow, SaveRequest, ToManyChange, UpdatedRow};
 use strata_core::{ObjectId, StoreError};
 use strata_model::{Decimal, Value};
 
-use crate::support::Lib;
+use crate::support::create_lib;
 
 fn update(
     id: ObjectId,
@@ -22,10 +22,10 @@ fn update(
 #[test]
 fn one_to_one_links_sent_for_the_non_owner_side_reach_the_owner() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "partners.sqlite");
+    let (lib, _, _) = create_lib(dir.path(), "partners.sqlite");
     let (badge, holder) = (lib.relationship("Person", "badge"), lib.relationship("Badge", "holder"));
-    let badges = lib.insert(vec![lib.row("Badge", &[], &[]), lib.row("Badge", &[], &[])]);
-    let person = lib.insert(vec![lib.row("Person", &[("name", Value::from("Ada"))], &[])])[0];
+    let badges = lib.insert(vec![lib.row_linked("Badge", &[], &[]), lib.row_linked("Badge", &[], &[])]);
+    let person = lib.insert(vec![lib.row_linked("Person", &[("name", Value::from("Ada"))], &[])])[0];
     let save = |request: SaveRequest| lib.store.save(&request).expect("save");
 
     let result = save(SaveRequest {
@@ -48,7 +48,7 @@ fn one_to_one_links_sent_for_the_non_owner_side_reach_the_owner() {
     assert_eq!(lib.snapshot(badges[0]).version(), 3);
     assert_eq!(lib.snapshot(badges[1]).to_one()[holder], Some(person));
 
-    let newcomer = lib.row("Person", &[("name", Value::from("Bob"))], &[("badge", badges[1])]);
+    let newcomer = lib.row_linked("Person", &[("name", Value::from("Bob"))], &[("badge", badges[1])]);
     let bob = lib.insert(vec![newcomer])[0];
     assert_eq!(lib.snapshot(badges[1]).to_one()[holder], Some(bob), "an inserted partner takes the badge");
     assert_eq!(lib.snapshot(person).to_one()[badge], None, "and the former holder reads as having none");
@@ -80,22 +80,22 @@ fn uniqueness(
 #[test]
 fn uniqueness_errors_name_the_constraint_and_the_stored_object() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "unique.sqlite");
+    let (lib, _, _) = create_lib(dir.path(), "unique.sqlite");
     let code = lib.attribute("Item", "code");
     let books = lib.insert(vec![
-        lib.row("Book", &[("code", Value::from("x")), ("isbn", Value::from("978"))], &[]),
-        lib.row("Book", &[("code", Value::from("y"))], &[]),
+        lib.row_linked("Book", &[("code", Value::from("x")), ("isbn", Value::from("978"))], &[]),
+        lib.row_linked("Book", &[("code", Value::from("y"))], &[]),
     ]);
-    let disc = lib.row("Disc", &[("code", Value::from("x"))], &[]);
+    let disc = lib.row_linked("Disc", &[("code", Value::from("x"))], &[]);
     let disc_id = disc.id;
-    let shelf = lib.row("Shelf", &[], &[]);
+    let shelf = lib.row_linked("Shelf", &[], &[]);
     let refused = lib.store.save(&SaveRequest { inserted: vec![shelf, disc], ..Default::default() });
     assert_eq!(
         uniqueness(refused),
         ("Item".into(), vec!["code".into()], disc_id, Some(books[0])),
         "inherited constraint"
     );
-    let twin = lib.row("Book", &[("isbn", Value::from("978"))], &[]);
+    let twin = lib.row_linked("Book", &[("isbn", Value::from("978"))], &[]);
     let twin_id = twin.id;
     let refused = lib.store.save(&SaveRequest { inserted: vec![twin], ..Default::default() });
     assert_eq!(uniqueness(refused), ("Book".into(), vec!["isbn".into()], twin_id, Some(books[0])));
@@ -107,8 +107,8 @@ fn uniqueness_errors_name_the_constraint_and_the_stored_object() {
         "an update"
     );
     let pair = vec![
-        lib.row("Disc", &[("code", Value::from("p"))], &[]),
-        lib.row("Book", &[("code", Value::from("p"))], &[]),
+        lib.row_linked("Disc", &[("code", Value::from("p"))], &[]),
+        lib.row_linked("Book", &[("code", Value::from("p"))], &[]),
     ];
     let second = pair[1].id;
     let refused = lib.store.save(&SaveRequest { inserted: pair, ..Default::default() });
@@ -126,11 +126,11 @@ fn uniqueness_errors_name_the_constraint_and_the_stored_object() {
 #[test]
 fn a_unique_value_can_move_to_a_new_row_in_one_save() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "move.sqlite");
+    let (lib, _, _) = create_lib(dir.path(), "move.sqlite");
     let code = lib.attribute("Item", "code");
-    let old = lib.insert(vec![lib.row("Book", &[("code", Value::from("x"))], &[])])[0];
+    let old = lib.insert(vec![lib.row_linked("Book", &[("code", Value::from("x"))], &[])])[0];
     let request = SaveRequest {
-        inserted: vec![lib.row("Disc", &[("code", Value::from("x"))], &[])],
+        inserted: vec![lib.row_linked("Disc", &[("code", Value::from("x"))], &[])],
         updated: vec![update(old, 1, vec![(code, Value::from("retired"))], vec![])],
         ..Default::default()
     };
@@ -144,8 +144,8 @@ fn a_unique_value_can_move_to_a_new_row_in_one_save() {
 #[test]
 fn values_are_fitted_to_their_attributes_or_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "values.sqlite");
-    let book = lib.row("Book", &[("pages", Value::Int64(300)), ("price", Value::Int64(3))], &[]);
+    let (lib, _, _) = create_lib(dir.path(), "values.sqlite");
+    let book = lib.row_linked("Book", &[("pages", Value::Int64(300)), ("price", Value::Int64(3))], &[]);
     let id = lib.insert(vec![book])[0];
     let snapshot = lib.snapshot(id);
     assert_eq!(
@@ -161,22 +161,23 @@ fn values_are_fitted_to_their_attributes_or_refused() {
         ("rank", Value::from("seven")),
     ] {
         let entity = if attribute == "minutes" { "Disc" } else { "Book" };
-        let row = lib.row(entity, &[(attribute, value.clone())], &[]);
-        let result = lib
-            .store
-            .save(&SaveRequest { inserted: vec![lib.row("Shelf", &[], &[]), row], ..Default::default() });
+        let row = lib.row_linked(entity, &[(attribute, value.clone())], &[]);
+        let result = lib.store.save(&SaveRequest {
+            inserted: vec![lib.row_linked("Shelf", &[], &[]), row],
+            ..Default::default()
+        });
         match result {
             Err(StoreError::InvalidRequest { reason }) => assert!(reason.contains(attribute), "{reason}"),
             other => panic!("{entity}.{attribute} = {value:?} must be refused, got {other:?}"),
         }
     }
-    let mut misshapen = lib.row("Book", &[], &[]);
+    let mut misshapen = lib.row_linked("Book", &[], &[]);
     misshapen.values.pop();
     assert!(matches!(
         lib.store.save(&SaveRequest { inserted: vec![misshapen], ..Default::default() }),
         Err(StoreError::InvalidRequest { .. })
     ));
-    let wrong_kind = lib.row("Book", &[], &[("shelf", id)]);
+    let wrong_kind = lib.row_linked("Book", &[], &[("shelf", id)]);
     assert!(
         matches!(
             lib.store.save(&SaveRequest { inserted: vec![wrong_kind], ..Default::default() }),
@@ -190,13 +191,13 @@ fn values_are_fitted_to_their_attributes_or_refused() {
 #[test]
 fn refused_saves_store_nothing_and_links_follow_their_objects() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "atomic.sqlite");
+    let (lib, _, _) = create_lib(dir.path(), "atomic.sqlite");
     let (code, labels) = (lib.attribute("Item", "code"), lib.relationship("Item", "labels"));
     let books = lib.insert(vec![
-        lib.row("Book", &[("code", Value::from("a"))], &[]),
-        lib.row("Book", &[("code", Value::from("b"))], &[]),
+        lib.row_linked("Book", &[("code", Value::from("a"))], &[]),
+        lib.row_linked("Book", &[("code", Value::from("b"))], &[]),
     ]);
-    let tags = lib.insert(vec![lib.row("Label", &[], &[]), lib.row("Label", &[], &[])]);
+    let tags = lib.insert(vec![lib.row_linked("Label", &[], &[]), lib.row_linked("Label", &[], &[])]);
     let link = |source, added: Vec<ObjectId>, removed: Vec<ObjectId>| ToManyChange {
         source,
         relationship: labels,
@@ -208,7 +209,7 @@ fn refused_saves_store_nothing_and_links_follow_their_objects() {
         .expect("link");
     // Everything at once, ending in a uniqueness violation: none of it may stay.
     let doomed = SaveRequest {
-        inserted: vec![lib.row("Disc", &[("code", Value::from("new"))], &[])],
+        inserted: vec![lib.row_linked("Disc", &[("code", Value::from("new"))], &[])],
         updated: vec![update(books[1], 1, vec![(code, Value::from("a"))], vec![])],
         deleted: vec![DeletedRow { id: tags[1], expected_version: 1 }],
         to_many: vec![link(books[0], vec![], vec![tags[0]])],
@@ -256,11 +257,11 @@ fn refused_saves_store_nothing_and_links_follow_their_objects() {
 #[test]
 fn a_large_save_is_one_transaction() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (lib, _, _) = Lib::create(dir.path(), "large.sqlite");
-    let shelf = lib.insert(vec![lib.row("Shelf", &[], &[])])[0];
+    let (lib, _, _) = create_lib(dir.path(), "large.sqlite");
+    let shelf = lib.insert(vec![lib.row_linked("Shelf", &[], &[])])[0];
     let rows: Vec<_> = (0..20_000)
         .map(|i| {
-            lib.row(
+            lib.row_linked(
                 "Book",
                 &[("title", Value::from(format!("book {i}"))), ("rank", Value::Int64(i))],
                 &[("shelf", shelf)],
