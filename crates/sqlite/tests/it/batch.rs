@@ -7,7 +7,6 @@
 //! Children are this test binary re-run on the ignored test [`batch_child`], told what to do
 //! by environment variables. Every wait is bounded.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use strata_core::store::{
 use strata_model::Value;
 use strata_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::support::{LOG, model};
+use crate::support::{LOG, finish, model};
 
 const STORE: &str = "STRATA_BATCH_CHILD_STORE";
 const TAG: &str = "STRATA_BATCH_CHILD_TAG";
@@ -108,31 +107,6 @@ fn spawn_child(path: &Path, tag: i64, target: u64) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the child")
-}
-
-/// Waits for `child` at most `limit` (killing it and failing after); returns its stdout.
-fn finish(mut child: Child, limit: Duration) -> String {
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let (mut out, mut err) = (String::new(), String::new());
-    if let Some(mut stdout) = child.stdout.take() {
-        let _ = stdout.read_to_string(&mut out);
-    }
-    if let Some(mut stderr) = child.stderr.take() {
-        let _ = stderr.read_to_string(&mut err);
-    }
-    assert!(status.success(), "the child failed: {err}");
-    out
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use strata_core::{
     Context, Coordinator, Error, MergePolicy, MergePolicyHandler, MergeResolution, ObjectConflict, ObjectId,
@@ -13,7 +13,7 @@ use strata_core::{
 };
 use strata_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::support::model;
+use crate::support::{finish, model};
 
 const SHOP: &str = r#"{ "name": "Shop", "version": 1, "entities": [
   { "name": "Clip",
@@ -112,7 +112,7 @@ impl Shop {
     /// Runs the child on this store, moving the clip to folder 1 and adding tag 1.
     fn child_edits(&self) {
         let uri = |id: ObjectId| self.coordinator.uri(id).expect("a URI");
-        let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        let child = Command::new(std::env::current_exe().expect("the test binary"))
             .args(["--exact", "merge_processes::child_edits", "--ignored", "--test-threads=1", "-q"])
             .env(STORE, &self.path)
             .env(CLIP, uri(self.clip))
@@ -122,22 +122,7 @@ impl Shop {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn the child");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("poll the child") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the child did not finish within 30 s");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-        }
-        assert!(status.success(), "the child failed: {stderr}");
+        finish(child, Duration::from_secs(30));
     }
 
     /// The clip as a fresh coordinator reads it.

@@ -8,7 +8,7 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use strata_core::store::{InsertedRow, SaveRequest, StoreFetchResult, StoreResultType};
@@ -17,7 +17,7 @@ use strata_model::Value;
 use strata_predicate::Predicate;
 use strata_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::support::{LOG, model};
+use crate::support::{LOG, model, wait_bounded};
 
 const STORE: &str = "STRATA_SQLITE_CHILD_STORE";
 const SAVES: &str = "STRATA_SQLITE_CHILD_SAVES";
@@ -110,22 +110,6 @@ fn spawn_child(path: &Path, first_tag: i64, saves: i64, rows: i64, pause_ms: u64
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the child")
-}
-
-/// Waits for `child` at most `limit`; kills it and fails the test if it takes longer.
-fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn child_stderr(child: &mut Child) -> String {

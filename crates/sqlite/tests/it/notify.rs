@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -21,7 +21,7 @@ use strata_core::{Coordinator, ObjectId, Store};
 use strata_model::Value;
 use strata_sqlite::{SqliteOptions, SqliteStore};
 
-use crate::support::{LOG, model};
+use crate::support::{LOG, finish, model};
 
 const STORE: &str = "STRATA_NOTIFY_CHILD_STORE";
 const MODE: &str = "STRATA_NOTIFY_CHILD_MODE";
@@ -104,32 +104,6 @@ fn spawn_child(path: &Path, mode: &str, count: u64) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the child")
-}
-
-/// Waits for `child` at most `limit` (killing it and failing after), returning its status
-/// and stdout.
-fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the child did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let (mut out, mut err) = (String::new(), String::new());
-    if let Some(mut stdout) = child.stdout.take() {
-        let _ = stdout.read_to_string(&mut out);
-    }
-    if let Some(mut stderr) = child.stderr.take() {
-        let _ = stderr.read_to_string(&mut err);
-    }
-    assert!(status.success(), "the child failed: {err}");
-    (status, out)
 }
 
 /// Process CPU time (user + system) in clock ticks, from `/proc/self/stat`.
@@ -277,7 +251,7 @@ fn a_raw_sqlite_write_is_noticed_by_the_fallback() {
 fn an_idle_subscriber_uses_almost_no_cpu() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (path, _store) = create(dir.path());
-    let (_, out) = finish(spawn_child(&path, "idle", 0), Duration::from_secs(30));
+    let out = finish(spawn_child(&path, "idle", 0), Duration::from_secs(30));
     let ticks: u64 = out
         .lines()
         .find_map(|line| line.strip_prefix("ticks "))

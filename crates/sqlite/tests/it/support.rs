@@ -1,8 +1,11 @@
 //! Test support: the models the tests use, stores in temporary directories, and helpers
 //! that build requests by name.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use strata_core::ObjectId;
 use strata_model::Model;
@@ -73,4 +76,35 @@ pub fn create_lib(dir: &Path, name: &str) -> (Lib, Arc<SqliteStore>, PathBuf) {
 /// (entity, key) of IDs, to compare the answers of two stores.
 pub fn keys(ids: &[ObjectId]) -> Vec<(u16, i64)> {
     ids.iter().map(|id| (id.entity().0, id.primary_key().unwrap_or_default())).collect()
+}
+
+/// Waits for `child` at most `limit`; kills it and fails the test if it takes longer.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits for a child that must succeed, at most `limit`: its stdout; fails the test with
+/// its stderr if it failed.
+pub fn finish(mut child: Child, limit: Duration) -> String {
+    let status = wait_bounded(&mut child, limit);
+    let (mut out, mut err) = (String::new(), String::new());
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut err);
+    }
+    assert!(status.success(), "the child failed: {err}");
+    out
 }
