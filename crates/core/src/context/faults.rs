@@ -153,6 +153,24 @@ impl Context {
         state.snapshot.as_ref().and_then(|s| s.to_one().get(index).copied().flatten())
     }
 
+    /// The current row of a loaded or inserted object of `entity`: every attribute's value
+    /// and every to-one destination (`None` in to-many slots), in the entity's order — the
+    /// layout of a [`Snapshot`](crate::Snapshot) and of an inserted row.
+    pub(crate) fn current_row_values(
+        &self,
+        id: ObjectId,
+        entity: &strata_model::Entity,
+    ) -> (Vec<Value>, Vec<Option<ObjectId>>) {
+        let values = (0..entity.attributes().len()).map(|i| self.attribute_value(id, i)).collect();
+        let to_one = entity
+            .relationships()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| if r.is_to_many() { None } else { self.current_to_one(id, i) })
+            .collect();
+        (values, to_one)
+    }
+
     /// The current destinations of to-many relationship `index`, once loaded.
     pub(crate) fn current_to_many(&self, id: ObjectId, index: usize) -> Option<Vec<ObjectId>> {
         let state = self.objects.get(&id)?;

@@ -294,13 +294,7 @@ impl Context {
             return None;
         }
         let entity = self.entity_of(id).ok()?;
-        let values = (0..entity.attributes().len()).map(|i| self.attribute_value(id, i)).collect();
-        let to_one = entity
-            .relationships()
-            .iter()
-            .enumerate()
-            .map(|(i, r)| if r.is_to_many() { None } else { self.current_to_one(id, i) })
-            .collect();
+        let (values, to_one) = self.current_row_values(id, entity);
         let version = state.snapshot.as_ref().map_or(0, |s| s.version());
         Some(Snapshot::new(asked, version, values, to_one).into_shared())
     }

@@ -16,8 +16,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use strata_model::Value;
-
 use super::Context;
 use super::error::{ConflictError, ObjectConflict, ValidationError};
 use super::merge::Upsert;
@@ -228,14 +226,7 @@ impl Context {
         };
         for &id in inserted {
             let Ok(entity) = self.entity_of(id) else { continue };
-            let values: Vec<Value> =
-                (0..entity.attributes().len()).map(|i| self.attribute_value(id, i)).collect();
-            let to_one = entity
-                .relationships()
-                .iter()
-                .enumerate()
-                .map(|(i, r)| if r.is_to_many() { None } else { self.current_to_one(id, i) })
-                .collect();
+            let (values, to_one) = self.current_row_values(id, entity);
             request.inserted.push(InsertedRow { id, values, to_one });
         }
         for &id in updated {

@@ -101,19 +101,8 @@ impl Coordinator {
         relationship: usize,
         generation: &QueryGeneration,
     ) -> Result<Vec<Vec<ObjectId>>> {
-        let mut out = vec![Vec::new(); sources.len()];
-        let mut batches = Batches::default();
-        for (i, &id) in sources.iter().enumerate() {
-            if !id.is_temporary() {
-                batches.add(self, id, i)?;
-            }
-        }
-        for batch in batches.0 {
-            let lists = generation.handle(batch.id)?.related(&batch.ids, relationship)?;
-            for (list, position) in lists.into_iter().zip(batch.positions) {
-                out[position] = list;
-            }
-        }
-        Ok(out)
+        self.related_by(sources, |batch| {
+            Ok(generation.handle(batch.id)?.related(&batch.ids, relationship)?)
+        })
     }
 }

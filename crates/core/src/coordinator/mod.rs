@@ -414,6 +414,16 @@ impl Coordinator {
     /// entity's relationships) for each source, in order: one [`Store::related`] call per
     /// store. Temporary sources have no stored destinations.
     pub fn related(&self, sources: &[ObjectId], relationship: usize) -> Result<Vec<Vec<ObjectId>>> {
+        self.related_by(sources, |batch| Ok(batch.store.related(&batch.ids, relationship)?))
+    }
+
+    /// Groups the stored sources by store, reads each store's batch once with `read`, and
+    /// puts the lists back in the sources' order (temporary sources get empty lists).
+    fn related_by(
+        &self,
+        sources: &[ObjectId],
+        read: impl Fn(&Batch) -> Result<Vec<Vec<ObjectId>>>,
+    ) -> Result<Vec<Vec<ObjectId>>> {
         let mut out = vec![Vec::new(); sources.len()];
         let mut batches = Batches::default();
         for (i, &id) in sources.iter().enumerate() {
@@ -422,9 +432,7 @@ impl Coordinator {
             }
         }
         for batch in batches.0 {
-            for (list, position) in
-                batch.store.related(&batch.ids, relationship)?.into_iter().zip(batch.positions)
-            {
+            for (list, &position) in read(&batch)?.into_iter().zip(&batch.positions) {
                 out[position] = list;
             }
         }
