@@ -33,7 +33,7 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// A guided tour of what Strata does today, on a real SQLite file in a temporary
     /// directory that it removes at the end.
-    Demo,
+    Demo(demo::DemoArgs),
     /// Creates a new SQLite store for a model file.
     Init(init::InitArgs),
     /// Imports objects from a JSON-lines file into a store, through a context (validation,
@@ -63,7 +63,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::BatchUpdate(args) => batch::run_update(&args, out),
         Command::BatchDelete(args) => batch::run_delete(&args, out),
         Command::Bench(args) => bench::run(&args, out),
-        Command::Demo => demo::run(out),
+        Command::Demo(args) => demo::run(&args, out),
         Command::Init(args) => init::run(&args, out),
         Command::Import(args) => import::run(&args, out),
         Command::Fetch(args) => fetch::run(&args, out),

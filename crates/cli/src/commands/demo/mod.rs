@@ -9,6 +9,7 @@
 //! instead of printing something false. It must stay readable by a newcomer and finish in
 //! a few seconds.
 
+mod args;
 mod changes;
 mod counting;
 mod data;
@@ -27,6 +28,7 @@ use strata::{ObjectId, Store};
 
 use super::inspect::DiskSize;
 use super::model::describe;
+pub use args::{DemoArgs, DemoPart};
 use counting::CountingStore;
 
 const MODEL: &str = include_str!("../../../../../examples/clips/model.json");
@@ -52,8 +54,15 @@ struct Tour<'o> {
     summary: Summary,
 }
 
-/// Runs the tour.
-pub fn run(out: &mut dyn Write) -> anyhow::Result<()> {
+/// Runs the part of the demo `args` names.
+pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    match args.part {
+        None | Some(DemoPart::Tour) => tour(out),
+    }
+}
+
+/// Runs the one-process tour.
+fn tour(out: &mut dyn Write) -> anyhow::Result<()> {
     let started = Instant::now();
     let dir = tempfile::Builder::new()
         .prefix("strata-demo-")
