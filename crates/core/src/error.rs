@@ -44,6 +44,9 @@ pub enum Error {
     /// (cancelled).
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    /// A fetched-results observer refused its request or a call made out of order.
+    #[error(transparent)]
+    FetchedResults(#[from] crate::fetched_results::FetchedResultsError),
 }
 
 impl From<ModelError> for Error {

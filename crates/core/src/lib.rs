@@ -10,6 +10,8 @@
 //!   [row cache](row_cache), maps IDs to URIs, publishes [`DidSave`] notifications.
 //! - [`Context`]: the identity map and unit of work applications use; fetches take a
 //!   [`FetchRequest`].
+//! - [`FetchedResults`]: a live sorted (and sectioned) list of a request's objects, kept
+//!   current as a context saves and merges ([`fetched_results`]).
 //! - [`Error`]: the umbrella error of the public API.
 //!
 //! Threading rules are in `docs/concurrency.md`; the architecture in `docs/design.md`.
@@ -25,6 +27,7 @@ pub mod context;
 pub mod coordinator;
 mod error;
 pub mod fetch_request;
+pub mod fetched_results;
 pub mod history;
 pub mod memory_store;
 mod object_id;
@@ -34,6 +37,7 @@ pub mod store;
 
 pub use context::SharedContext;
 pub use context::{AsyncFetch, BatchedFetch, CancelToken, FetchProgress};
+pub use context::{ChangeCause, ObjectChanges};
 pub use context::{
     ConflictError, Context, ContextError, ObjectConflict, ObjectRef, Problem, SaveOutcome, ValidationError,
     Violation,
@@ -49,6 +53,7 @@ pub use fetch_request::{
     Aggregate, AggregateFunction, Dictionary, FetchError, FetchRequest, FetchResult, PropertyValue,
     ResultRow, ResultType,
 };
+pub use fetched_results::{FetchedResults, FetchedResultsError, IndexPath, ResultChange, Section};
 pub use object_id::{IdMap, IdSet, ObjectId, ParsedUri, StoreId, UriError};
 pub use snapshot::Snapshot;
 pub use store::{Store, StoreError, StoreMetadata};

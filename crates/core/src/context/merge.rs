@@ -162,7 +162,12 @@ impl Context {
             .filter(|id| seen.insert(*id))
             .collect();
         let rows = if ids.is_empty() { Vec::new() } else { self.coordinator.refresh_snapshots(&ids)? };
-        Ok(self.merge_rows(&request.deleted, ids.into_iter().zip(rows)))
+        // Observers hear of every object named, held or not (`observe.rs`).
+        let named = |list: &[ObjectId]| -> Vec<ObjectId> {
+            list.iter().copied().filter(|id| !id.is_temporary() && !deleted.contains(id)).collect()
+        };
+        let reported = (named(&request.inserted), named(&request.updated));
+        Ok(self.merge_rows_reporting(&request.deleted, ids.into_iter().zip(rows), reported))
     }
 
     /// Merges rows already read (by [`Context::merge_changes`] or the coordinator's
@@ -172,15 +177,43 @@ impl Context {
         deleted: &[ObjectId],
         rows: impl IntoIterator<Item = (ObjectId, Option<Arc<Snapshot>>)>,
     ) -> MergeOutcome {
+        self.merge_rows_reporting(deleted, rows, (Vec::new(), Vec::new()))
+    }
+
+    /// [`Context::merge_rows`], reporting to the context's observers the merged rows as
+    /// updated and the gone ones as deleted, besides the (`inserted`, `updated`) objects
+    /// named by the merge's source.
+    fn merge_rows_reporting(
+        &mut self,
+        deleted: &[ObjectId],
+        rows: impl IntoIterator<Item = (ObjectId, Option<Arc<Snapshot>>)>,
+        (inserted, mut updated): (Vec<ObjectId>, Vec<ObjectId>),
+    ) -> MergeOutcome {
         let mut outcome = MergeOutcome::default();
         let mut gone: Vec<ObjectId> = deleted.to_vec();
+        // What observers are told is built only when someone listens.
+        let observed = !self.observers.is_empty();
+        let mut named: IdSet =
+            if observed { inserted.iter().chain(&updated).copied().collect() } else { IdSet::default() };
         for (id, row) in rows {
             match row {
-                Some(row) => self.merge_row(id, row, &mut outcome),
+                Some(row) => {
+                    if observed && named.insert(id) {
+                        updated.push(id);
+                    }
+                    self.merge_row(id, row, &mut outcome)
+                }
                 None => gone.push(id),
             }
         }
         self.forget_deleted(&gone, &mut outcome);
+        if !observed {
+            return outcome;
+        }
+        let gone_set: IdSet = gone.iter().copied().collect();
+        updated.retain(|id| !gone_set.contains(id));
+        let inserted = inserted.into_iter().filter(|id| !gone_set.contains(id)).collect();
+        self.note_merged(inserted, updated, gone);
         outcome
     }
 

@@ -27,6 +27,8 @@
 //!   call, or [`Context::undo_group`]); [`Context::set_undo_enabled`] for bulk work.
 //! - Fetches: [`Context::fetch`] and [`Context::count`] with a
 //!   [`FetchRequest`](crate::FetchRequest), pending changes included by default.
+//! - Observing: [`Context::observe_changes`] reports what each save, merge, refresh or reset
+//!   changed ([`ObjectChanges`]); [`FetchedResults`](crate::FetchedResults) builds on it.
 //!
 //! A context keeps every object it touched until [`Context::reset`] or its drop (as Core
 //! Data's contexts do): a long import should reset after each save to keep memory flat.
@@ -44,6 +46,7 @@ mod lifecycle;
 mod lookup;
 mod merge;
 mod object;
+mod observe;
 mod parent;
 mod policy;
 mod relationships;
@@ -67,6 +70,8 @@ pub use error::{
 pub use fetch::{AsyncFetch, BatchedFetch, CancelToken, DEFAULT_BATCH_SIZE, FetchProgress, ProgressHandler};
 pub use merge::{ContextInbox, InboxClosed, MergeOutcome, MergeRequest, MergeSender};
 pub use object::ObjectRef;
+pub(crate) use observe::ObservedQuery;
+pub use observe::{ChangeCause, ObjectChanges};
 pub use parent::SharedContext;
 pub use policy::{ConstraintConflict, MAX_CONFLICT_ROUNDS, MergePolicy, MergePolicyHandler, MergeResolution};
 pub use save::SaveOutcome;
@@ -123,6 +128,8 @@ pub struct Context {
     lineage: parent::Lineage,
     /// The pinned query generation (`generation.rs`).
     generation: Option<crate::coordinator::QueryGeneration>,
+    /// Receivers of the change log (`observe.rs`).
+    observers: observe::Observers,
     /// Contexts are `Send` but not `Sync`.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -145,6 +152,7 @@ impl Context {
             parent: None,
             lineage: parent::Lineage::default(),
             generation: None,
+            observers: observe::Observers::default(),
             _not_sync: PhantomData,
         }
     }

@@ -335,6 +335,7 @@ impl Context {
         self.changed.retain(|id| objects.get(id).is_some_and(|s| s.has_edits()));
         // Saved changes cannot be undone, and recorded changes name the temporary IDs.
         self.undo.clear();
+        self.note_saved(&outcome);
         outcome
     }
 

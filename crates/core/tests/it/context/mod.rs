@@ -16,6 +16,8 @@ mod fetch_async;
 mod fetch_batched;
 mod fetch_prefetch;
 mod fetch_rows;
+mod fetched_results;
+mod fetched_results_random;
 mod generations;
 mod identity;
 mod lifecycle;
