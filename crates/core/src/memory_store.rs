@@ -8,6 +8,8 @@
 //! started with without holding the lock, and a query generation is that `Arc` kept.
 //! It must never hold its lock while calling back into anything outside this file.
 
+mod contents;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -24,6 +26,8 @@ use crate::store::{
     StoreMetadata, StoreResultType, VersionConflict,
 };
 use crate::{ObjectId, Snapshot, StoreId};
+
+pub use contents::MemoryContents;
 
 /// A store whose data lives in memory and dies with it.
 ///
