@@ -25,6 +25,7 @@
 //!   noticed within about a second).
 
 mod aggregate;
+mod batch;
 mod connection;
 mod error;
 mod fetch;

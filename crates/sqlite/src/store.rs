@@ -112,6 +112,18 @@ impl SqliteStore {
     pub fn statement_count(&self) -> u64 {
         self.readers.statement_count()
     }
+
+    /// Whether [`Store::execute_batch`] runs `request` as one SQL statement (a batch update
+    /// whose predicate compiles fully to SQL, touching no uniqueness constraint, on a store
+    /// that records no old values) rather than through a fetch and a save. Both give the same
+    /// result; this says which one is taken, for tools and tests. Errors as `execute_batch`
+    /// would for a value that does not fit.
+    pub fn runs_batch_directly(
+        &self,
+        request: &strata_core::store::BatchRequest,
+    ) -> Result<bool, StoreError> {
+        Ok(self.shared.plan_direct_update(request)?.is_some())
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -207,14 +219,25 @@ impl Store for SqliteStore {
             .inspect(|_| self.notifier.announce())
     }
 
-    /// Carried out through [`Store::save`] by [`strata_core::store::execute_batch_with_saves`]
-    /// (one snapshot fetch, one save transaction), so history, announcements and uniqueness
-    /// checks are the save's.
+    /// Updates run as one `UPDATE … RETURNING` statement where that is exactly equivalent
+    /// (see the `batch` module); everything else is carried out through [`Store::save`] by
+    /// [`strata_core::store::execute_batch_with_saves`] (one snapshot fetch, one save
+    /// transaction), so history, announcements and uniqueness checks are the save's.
     fn execute_batch(
         &self,
         request: &strata_core::store::BatchRequest,
         options: &strata_core::store::BatchOptions,
     ) -> Result<strata_core::store::BatchResult, StoreError> {
+        use strata_core::store::BatchResult;
+        if let Some(update) = self.shared.plan_direct_update(request)? {
+            let result = self.writer.write(|conn| self.shared.run_direct_update(conn, &update, options))?;
+            if !matches!(&result, BatchResult::Count(0))
+                && !matches!(&result, BatchResult::ObjectIds(ids) if ids.is_empty())
+            {
+                self.notifier.announce();
+            }
+            return Ok(result);
+        }
         strata_core::store::execute_batch_with_saves(self, request, options)
     }
 }

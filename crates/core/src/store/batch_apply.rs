@@ -62,7 +62,7 @@ pub fn execute_batch_with_saves(
                     )));
                 }
                 for (index, value) in row.iter().enumerate() {
-                    check_value(e, index, value)?;
+                    check_batch_value(e, index, value)?;
                 }
                 let done = n as u64 + 1;
                 if let Some(progress) = &options.progress
@@ -89,7 +89,7 @@ pub fn execute_batch_with_saves(
         BatchRequest::Update { entity, include_subentities, predicate, values } => {
             let e = entity_at(&model, *entity)?;
             for (index, value) in values {
-                check_value(e, *index, value)?;
+                check_batch_value(e, *index, value)?;
             }
             retrying(|| {
                 let matching = fetch_snapshots(store, *entity, *include_subentities, predicate.clone())?;
@@ -157,8 +157,9 @@ fn entity_at(model: &Model, index: strata_model::EntityIndex) -> Result<&Entity,
         .ok_or_else(|| invalid(format!("entity index {} is past the model's entities", index.get())))
 }
 
-/// Refuses a value that does not fit attribute `index` of `entity`.
-fn check_value(entity: &Entity, index: usize, value: &Value) -> Result<(), StoreError> {
+/// Refuses a value that does not fit attribute `index` of `entity` (`Null` only for an
+/// optional attribute, otherwise exactly the attribute's type), as every batch path must.
+pub fn check_batch_value(entity: &Entity, index: usize, value: &Value) -> Result<(), StoreError> {
     let Some(attribute) = entity.attributes().get(index) else {
         return Err(invalid(format!("{} has no attribute at index {index}", entity.name())));
     };

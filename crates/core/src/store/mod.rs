@@ -42,7 +42,7 @@ use std::sync::Arc;
 use strata_model::{Model, ModelHash, Uuid};
 
 pub use batch::{BatchOptions, BatchProgress, BatchRequest, BatchResult};
-pub use batch_apply::execute_batch_with_saves;
+pub use batch_apply::{check_batch_value, execute_batch_with_saves};
 pub use dictionary::{ColumnValue, RowColumn, RowsRequest, StoreKeyPath};
 pub use error::{StoreError, VersionConflict};
 pub use generation::{GenerationHandle, GenerationReader};

@@ -2,6 +2,7 @@
 //! one module per concern.
 
 mod batch;
+mod batch_direct;
 mod conformance;
 /// strata-core's context suite, run on SQLite files.
 #[path = "../../../core/tests/it/context/mod.rs"]
