@@ -8,6 +8,7 @@
 //! - [`predicate`]: NSPredicate-compatible predicates and sort descriptors.
 //! - [`sqlite`]: the SQLite store ([`sqlite::SqliteStore`]).
 //! - [`core`]: object IDs, snapshots, the [`Store`] contract, the in-memory store.
+//! - [`tracker`]: app groups, shared defaults, the history tracker and cleaner.
 //! - [`Error`]: the one error type every fallible call returns.
 
 pub use strata_core::{Error, ObjectId, Result, Store, Value, ValueError};
@@ -32,4 +33,9 @@ pub mod sqlite {
 pub mod predicate {
     //! The predicate and sort-descriptor language.
     pub use strata_predicate::*;
+}
+
+pub mod tracker {
+    //! App groups, their shared defaults, and the persistent-history tracker and cleaner.
+    pub use strata_tracker::*;
 }
