@@ -106,7 +106,7 @@ pub enum RestError {
 impl RestError {
     /// The error as a [`StoreError`], for the [`Store`](strata_core::Store) contract: a
     /// `Store` error is returned as it is, anything else as [`StoreError::Backend`] with
-    /// this error as its source (so `source().downcast_ref::<RestError>()` finds it).
+    /// this error as its source ([`RestError::of`] finds it again).
     pub fn into_store_error(self, store_type: &str) -> StoreError {
         match self {
             RestError::Store(error) => error,
@@ -115,6 +115,16 @@ impl RestError {
                 message: other.to_string(),
                 source: Some(Arc::new(other)),
             },
+        }
+    }
+
+    /// The `RestError` inside a [`StoreError::Backend`] made by
+    /// [`RestError::into_store_error`], if it is one. (`std::error::Error::source` yields the
+    /// `Arc` around it, which does not downcast to `RestError`.)
+    pub fn of(error: &StoreError) -> Option<&RestError> {
+        match error {
+            StoreError::Backend { source: Some(source), .. } => source.downcast_ref::<RestError>(),
+            _ => None,
         }
     }
 }

@@ -7,9 +7,17 @@
 //! something the contract does not offer, the contract grows, in `strata-core`.
 
 pub mod client;
+pub mod conventional;
 pub mod error;
+pub mod fixture;
+pub mod json_file;
+pub mod rest_store;
 
 pub use client::{
     HttpMethod, HttpRequest, HttpResponse, Page, RelationshipValue, RemoteFetch, Representation, RestClient,
 };
+pub use conventional::{ConventionalClient, EntityMapping, Paging};
 pub use error::RestError;
+pub use fixture::{PalettesOptions, PalettesServer};
+pub use json_file::JsonFileStore;
+pub use rest_store::{RemoteKind, RestChanges, RestEvent, RestOptions, RestStore};
