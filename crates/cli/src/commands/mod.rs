@@ -5,6 +5,7 @@
 mod batch;
 mod bench;
 mod demo;
+mod demo_rest;
 mod fetch;
 mod history;
 mod import;
@@ -31,8 +32,9 @@ pub enum Command {
     /// and prints each workload's ratio against its target, or its measured figures for
     /// workloads with no baseline.
     Bench(bench::BenchArgs),
-    /// A guided tour of what Strata does today, on a real SQLite file in a temporary
-    /// directory that it removes at the end.
+    /// Strata in one command: an app and its extension (a second process) sharing one store,
+    /// kept current by the history tracker; `demo tour` and `demo rest` show more. Works in a
+    /// temporary directory that it removes at the end.
     Demo(demo::DemoArgs),
     /// Creates a new SQLite store for a model file.
     Init(init::InitArgs),

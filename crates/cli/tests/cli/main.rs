@@ -5,6 +5,7 @@
 mod batch;
 mod bench;
 mod demo;
+mod demo_rest;
 mod fetch;
 mod history;
 mod import;

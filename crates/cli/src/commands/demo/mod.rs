@@ -1,19 +1,23 @@
-//! `strata demo`: a guided tour of what Strata does today, on a real SQLite file.
+//! `strata demo`: Strata shown to a newcomer, on real files in a temporary directory.
 //!
-//! It creates a store from the example Clips model in a temporary directory, imports a small
-//! data set through a context, fetches with predicates (showing the SQL they compile to),
-//! edits and saves, shows faults and the identity map, a cascading delete, a validation
-//! error, an optimistic-locking conflict between two contexts and URIs resolving through
-//! the coordinator, then removes the directory. It uses only the public API, as an
-//! application would; every step checks what it shows, so a regression fails the tour
-//! instead of printing something false. It must stay readable by a newcomer and finish in
-//! a few seconds.
+//! Without a part it runs the story of the mission (`story`): an app and its extension, two
+//! processes, sharing one store in an app group, kept current by the history tracker and a
+//! fetched-results observer. `strata demo tour` is the one-process tour (this file and
+//! `data`, `queries`, `changes`): it creates a store from the example Clips model, imports a
+//! small data set through a context, fetches with predicates (showing the SQL they compile
+//! to), edits and saves, shows faults and the identity map, a cascading delete, a validation
+//! error, an optimistic-locking conflict between two contexts and URIs resolving through the
+//! coordinator, then removes the directory. Every part uses only the public API, as an
+//! application would; every step checks what it shows, so a regression fails the demo
+//! instead of printing something false. Each must stay readable by a newcomer and finish in
+//! seconds.
 
 mod args;
 mod changes;
 mod counting;
 mod data;
 mod queries;
+mod story;
 
 use std::io::Write;
 use std::path::Path;
@@ -56,8 +60,11 @@ struct Tour<'o> {
 
 /// Runs the part of the demo `args` names.
 pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    match args.part {
-        None | Some(DemoPart::Tour) => tour(out),
+    match &args.part {
+        None => story::run(out),
+        Some(DemoPart::Tour) => tour(out),
+        Some(DemoPart::Rest) => super::demo_rest::run(out),
+        Some(DemoPart::Extension(args)) => story::run_extension(args),
     }
 }
 
