@@ -9,6 +9,7 @@
 //! - [`sqlite`]: the SQLite store ([`sqlite::SqliteStore`]).
 //! - [`core`]: object IDs, snapshots, the [`Store`] contract, the in-memory store.
 //! - [`tracker`]: app groups, shared defaults, the history tracker and cleaner.
+//! - [`rest`]: custom stores on the public contract: a JSON file, a REST API with a cache.
 //! - [`Error`]: the one error type every fallible call returns.
 
 pub use strata_core::{Error, ObjectId, Result, Store, Value, ValueError};
@@ -33,6 +34,12 @@ pub mod sqlite {
 pub mod predicate {
     //! The predicate and sort-descriptor language.
     pub use strata_predicate::*;
+}
+
+pub mod rest {
+    //! Stores on the public store contract: `JsonFileStore` and `RestStore` (with its
+    //! `RestClient` contract, a ready client and a fixture API).
+    pub use strata_rest::*;
 }
 
 pub mod tracker {
