@@ -109,3 +109,26 @@ fn the_table_lists_figure_workloads_with_their_units() {
     let out = strata(&["bench", "--quick", "--only", "merge"]).ok();
     assert!(out.contains("merge_changes") && out.contains(" ms"), "{out}");
 }
+
+#[test]
+fn peers_that_cannot_run_are_skipped_with_the_reason() {
+    let tree = tempfile::tempdir().unwrap();
+    let repo = tree.path().to_str().unwrap();
+    let out =
+        strata(&["bench", "--quick", "--only", "fetch_all", "--peers", "--repo", repo, "--format", "json"])
+            .ok();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0]["workload"], "fetch_all", "{out}");
+    for (line, peer) in lines[1..].iter().zip(["diesel", "sqlalchemy"]) {
+        assert_eq!((line["peer"].as_str(), line["status"].as_str()), (Some(peer), Some("skipped")), "{out}");
+        let reason = line["reason"].as_str().unwrap();
+        assert!(reason.contains("bench/peers/Cargo.toml") && reason.contains("--repo DIR"), "{reason}");
+    }
+}
+
+#[test]
+fn peers_need_a_workload_they_run() {
+    let err = strata(&["bench", "--only", "fault_warm", "--peers"]).fails();
+    assert!(err.starts_with("error: --peers compares insert and fetch_all"), "{err}");
+}

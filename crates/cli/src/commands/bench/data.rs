@@ -1,6 +1,11 @@
 //! The rows every workload uses, made deterministically so both sides of a comparison (and
 //! two runs of the bench) see the same data: clips-like rows with a title, a url, a creation
 //! date, a score, a visit count, a pinned flag and a UUID.
+//!
+//! The peers of `strata bench --peers` repeat the row formula ([`rows_in`]) in
+//! `bench/peers/src/main.rs` (Diesel) and `bench/peers/sqlalchemy_peer.py` (SQLAlchemy):
+//! change the three together. [`checksum_of`] is what their `fetch_all` must report, so a
+//! drift is an error, not a quietly different workload.
 
 use strata::model::{Date, Uuid, Value};
 
@@ -125,6 +130,29 @@ impl ReadBack<'_> {
     }
 }
 
+/// The sum of [`ReadBack::checksum`] over the `n` rows [`rows`] makes, read back with keys
+/// `1..=n` in row order (as every side inserts them): what a `fetch_all` of them must
+/// report. The peers (`bench/peers`) repeat the row formula; this is how a drift shows.
+pub fn checksum_of(n: usize) -> i64 {
+    rows(n)
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            ReadBack {
+                id: i as i64 + 1,
+                title: &r.title,
+                url: &r.url,
+                created: r.created,
+                score: r.score,
+                visits: r.visits,
+                pinned: r.pinned,
+                uuid: r.uuid.as_bytes(),
+            }
+            .checksum()
+        })
+        .sum()
+}
+
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
@@ -140,6 +168,16 @@ mod tests {
         ks.sort_unstable();
         assert_eq!(ks, (0..1000).collect::<Vec<_>>());
         assert_ne!(rows[1].created - rows[0].created, STEP_MICROS, "shuffled");
+    }
+
+    #[test]
+    fn the_fetch_checksum_is_what_the_raw_baseline_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut raw = super::super::raw::RawDb::create(&dir.path().join("raw.sqlite")).unwrap();
+        raw.insert(&rows(1000)).unwrap();
+        assert_eq!(raw.fetch_all().unwrap().1, checksum_of(1000));
+        // The figure the Diesel and SQLAlchemy peers printed for 10,000 rows.
+        assert_eq!(checksum_of(10_000), 62_038_664);
     }
 
     #[test]

@@ -21,10 +21,16 @@
 //! "needs"}`. The hidden flags run the
 //! second process `notify_latency` and `fetch_memory` need (`child`); they are not an
 //! interface.
+//!
+//! `--peers` then runs `insert` and `fetch_all` with Diesel and SQLAlchemy's ORM (`peers`)
+//! and prints Strata's ratio to each: `{"workload", "n", "strata_s", "peer", "peer_label",
+//! "peer_s", "ratio"}` with `ratio` = Strata's median / the peer's, or `{"peer", "status":
+//! "skipped", "reason"}` for a peer that cannot run here.
 
 mod child;
 mod data;
 mod figures;
+mod peers;
 mod raw;
 mod workloads;
 
@@ -52,6 +58,15 @@ pub struct BenchArgs {
     /// Run only this workload.
     #[arg(long, value_name = "NAME")]
     pub only: Option<String>,
+    /// Also run insert and fetch_all with Diesel and SQLAlchemy's ORM (from the source
+    /// tree's bench/peers; needs cargo, and python3 for SQLAlchemy) and print Strata's ratio
+    /// to each.
+    #[arg(long)]
+    pub peers: bool,
+    /// The Strata source tree holding bench/peers (default: $STRATA_REPO, else the tree
+    /// this binary was built from).
+    #[arg(long, value_name = "DIR", requires = "peers")]
+    pub repo: Option<std::path::PathBuf>,
     /// Internal: be the notify_latency watcher of the store at PATH.
     #[arg(long, hide = true, value_name = "PATH", conflicts_with = "fetch_memory_rows")]
     pub watch_store: Option<std::path::PathBuf>,
@@ -194,9 +209,16 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         },
         None => (WORKLOADS.iter().collect(), FIGURE_WORKLOADS.iter().collect()),
     };
+    let peer_workloads = selected.iter().filter(|w| peers::WORKLOADS.contains(&w.name)).count();
+    if args.peers && peer_workloads == 0 {
+        bail!("--peers compares {}: --only selects neither", peers::WORKLOADS.join(" and "));
+    }
     let repeats = if args.quick { 3 } else { 5 };
     let runnable = selected.iter().filter(|w| w.pending.is_none()).count();
-    let bar = progress_bar((runnable * repeats + selected_figures.len()) as u64);
+    let peer_runs = if args.peers { peers::PEERS.len() * peer_workloads } else { 0 };
+    let bar = progress_bar((runnable * repeats + selected_figures.len() + peer_runs) as u64);
+    // Strata's medians on the workloads the peers run too.
+    let mut strata_times = Vec::new();
     let dir = tempfile::tempdir().context("a temporary directory for the bench databases")?;
     let mut table =
         Table::new(["workload", "n", "strata s", "baseline", "baseline s", "ratio", "target", "ok"]);
@@ -236,6 +258,9 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         let (strata_s, baseline_s) = (measured.strata.as_secs_f64(), measured.baseline.as_secs_f64());
         let ratio = strata_s / baseline_s;
         let ok = ratio <= target;
+        if peers::WORKLOADS.contains(&spec.name) {
+            strata_times.push(peers::StrataTime { workload: spec.name, n: measured.n, strata_s });
+        }
         match args.format {
             Format::Json => writeln!(
                 out,
@@ -303,16 +328,37 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         bar.inc(1);
     }
-    bar.finish_and_clear();
     if args.format == Format::Table {
-        write!(out, "{}", table.render())?;
-        writeln!(out, "medians of {repeats} runs each; ratio = strata / baseline (lower is better)")?;
-        writeln!(
-            out,
-            "figure rows: merge is a median of {repeats} runs, notify_latency percentiles of n samples, \
-             fetch_memory one run"
-        )?;
+        // Strata's figures first: the peers' builds may take minutes.
+        bar.suspend(|| -> anyhow::Result<()> {
+            write!(out, "{}", table.render())?;
+            writeln!(out, "medians of {repeats} runs each; ratio = strata / baseline (lower is better)")?;
+            writeln!(
+                out,
+                "figure rows: merge is a median of {repeats} runs, notify_latency percentiles of n samples, \
+                 fetch_memory one run"
+            )?;
+            Ok(out.flush()?)
+        })?;
     }
+    if args.peers {
+        let repo = peers::repo_dir(args.repo.as_deref());
+        let peers_dir = dir.path().join("peers");
+        std::fs::create_dir_all(&peers_dir)?;
+        let table = peers::compare(&strata_times, repeats, &repo, &peers_dir, args.format, &bar, out)?;
+        if args.format == Format::Table {
+            bar.suspend(|| -> anyhow::Result<()> {
+                write!(out, "\n{}", table.render())?;
+                writeln!(
+                    out,
+                    "peers: medians of {repeats} runs each in their own process, after Strata's; \
+                     strata / peer below 1 means Strata is faster"
+                )?;
+                Ok(())
+            })?;
+        }
+    }
+    bar.finish_and_clear();
     Ok(())
 }
 
