@@ -13,7 +13,7 @@
 //! this file.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -43,7 +43,7 @@ pub struct CachedRow {
 /// The shared, bounded row cache (see the [module docs](self)).
 pub struct RowCache {
     shards: Box<[Mutex<Shard>]>,
-    hasher: RandomState,
+    hasher: rustc_hash::FxBuildHasher,
     capacity: usize,
 }
 
@@ -83,7 +83,7 @@ impl RowCache {
                 })
             })
             .collect();
-        RowCache { shards, hasher: RandomState::new(), capacity }
+        RowCache { shards, hasher: rustc_hash::FxBuildHasher, capacity }
     }
 
     /// The capacity given to [`RowCache::new`].
@@ -124,8 +124,13 @@ impl RowCache {
     /// same version keeps the cached `Arc` (so every holder shares one) and only refreshes
     /// its fetch time.
     pub fn insert(&self, snapshot: Arc<Snapshot>) -> Arc<Snapshot> {
+        self.insert_at(snapshot, Instant::now())
+    }
+
+    /// [`RowCache::insert`] with the time the store returned (or the save produced) the
+    /// snapshot: one clock read serves a whole batch of rows.
+    pub fn insert_at(&self, snapshot: Arc<Snapshot>, now: Instant) -> Arc<Snapshot> {
         let id = snapshot.id();
-        let now = Instant::now();
         let mut shard = self.shard(&id);
         let kept = match shard.entries.get_mut(&id) {
             Some(entry) if entry.row.snapshot.version() > snapshot.version() => {
@@ -264,6 +269,21 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         cache.insert(row(1, 1));
         assert!(cache.get_row(id(1)).unwrap().fetched_at > first);
+    }
+
+    #[test]
+    fn insert_at_records_the_given_fetch_time() {
+        let cache = RowCache::new(10);
+        let then = Instant::now();
+        std::thread::sleep(Duration::from_millis(5));
+        let kept = cache.insert_at(row(1, 1), then);
+        assert_eq!(cache.get_row(id(1)).unwrap().fetched_at, then);
+        assert!(cache.get_fresh(id(1), Some(Duration::from_millis(1))).is_none(), "fetched 5 ms ago");
+        assert!(
+            Arc::ptr_eq(&cache.insert_at(row(1, 1), Instant::now()), &kept),
+            "the same version is shared"
+        );
+        assert!(cache.get_fresh(id(1), Some(Duration::from_secs(60))).is_some(), "and its time refreshed");
     }
 
     #[test]

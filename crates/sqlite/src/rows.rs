@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rusqlite::types::{ToSql, ToSqlOutput, Value as DbValue, ValueRef};
 use strata_core::{ObjectId, Snapshot, StoreError};
-use strata_model::{EntityIndex, SqlValue, Value};
+use strata_model::{AttributeType, Date, EntityIndex, SqlValue, Uuid, Value};
 
 use crate::layout::{Destination, RelationshipSlot, SELECT_ENTITY, SELECT_KEY, SELECT_VERSION, TableLayout};
 use crate::store::Shared;
@@ -65,6 +65,26 @@ pub(crate) fn key_array(keys: impl IntoIterator<Item = i64>) -> rusqlite::vtab::
     Rc::new(keys.into_iter().map(DbValue::Integer).collect())
 }
 
+/// A column decoded straight from SQLite's borrowed value, for the storage classes and
+/// types where that is exactly what `Value::from_sql` returns: it skips the owned
+/// [`SqlValue`] in between (a copy of every blob, e.g. each UUID). `None` means "ask
+/// `Value::from_sql`", which then also reports what does not fit.
+fn direct_value(value: ValueRef<'_>, ty: AttributeType) -> Option<Value> {
+    use AttributeType as T;
+    Some(match (value, ty) {
+        (ValueRef::Null, _) => Value::Null,
+        (ValueRef::Integer(i), T::Int64) => Value::Int64(i),
+        (ValueRef::Integer(i), T::Bool) => Value::Bool(i != 0),
+        (ValueRef::Integer(i), T::Date) => Value::Date(Date::from_unix_micros(i)),
+        (ValueRef::Real(f), T::Double) => Value::Double(f),
+        (ValueRef::Text(t), T::String) => Value::String(std::str::from_utf8(t).ok()?.to_owned()),
+        (ValueRef::Text(t), T::Uri) => Value::Uri(std::str::from_utf8(t).ok()?.to_owned()),
+        (ValueRef::Blob(b), T::Binary) => Value::Binary(b.to_vec()),
+        (ValueRef::Blob(b), T::Uuid) => Value::Uuid(Uuid::from_slice(b).ok()?),
+        _ => return None,
+    })
+}
+
 /// The stored form of a column, as `Value::from_sql` reads it.
 fn sql_value(value: ValueRef<'_>) -> Result<SqlValue, std::str::Utf8Error> {
     Ok(match value {
@@ -111,7 +131,12 @@ impl Shared {
         let mut values = Vec::with_capacity(layout.attributes.len());
         for (slot, attribute) in layout.attributes.iter().zip(self.model.entity_at(id.entity()).attributes())
         {
-            let stored = sql_value(get(slot.select)?).map_err(|e| self.corrupt(e.to_string()))?;
+            let column = get(slot.select)?;
+            if let Some(value) = direct_value(column, slot.ty) {
+                values.push(value);
+                continue;
+            }
+            let stored = sql_value(column).map_err(|e| self.corrupt(e.to_string()))?;
             let value = Value::from_sql(stored, slot.ty).map_err(|e| {
                 self.corrupt(format!("{} {key}, attribute {}: {e}", table.raw_name, attribute.name()))
             })?;
@@ -155,7 +180,7 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_model::{Date, Decimal, Uuid};
+    use strata_model::Decimal;
 
     /// The borrowed fast path must bind exactly what `Value::to_sql` stores.
     #[test]
@@ -185,5 +210,53 @@ mod tests {
             assert_eq!(bound, value.to_sql().expect("storable"), "{value:?}");
         }
         assert!(ValueParam(&Value::Double(f64::NAN)).to_sql().is_err(), "NaN is refused, as to_sql does");
+    }
+
+    /// The direct decoding must answer exactly what `Value::from_sql` answers, and leave
+    /// everything else (other types, bad UTF-8, a blob that is not 16 bytes) to it.
+    #[test]
+    fn direct_decoding_equals_from_sql() {
+        use AttributeType as T;
+        let columns = [
+            DbValue::Null,
+            DbValue::Integer(0),
+            DbValue::Integer(-7),
+            DbValue::Integer(1 << 40),
+            DbValue::Real(-0.5),
+            DbValue::Text("naïve".into()),
+            DbValue::Text("00000000-0000-0000-0000-000000000009".into()),
+            DbValue::Blob(vec![]),
+            DbValue::Blob(Uuid::from_u128(9).as_bytes().to_vec()),
+            DbValue::Blob(vec![1, 2, 3]),
+        ];
+        let types = [
+            T::Int16,
+            T::Int32,
+            T::Int64,
+            T::Double,
+            T::Float,
+            T::Decimal,
+            T::Bool,
+            T::String,
+            T::Date,
+            T::Binary,
+            T::Uuid,
+            T::Uri,
+            T::Json,
+        ];
+        let mut direct = 0;
+        for column in &columns {
+            for ty in types {
+                let reference = Value::from_sql(sql_value(ValueRef::from(column)).expect("utf-8"), ty);
+                if let Some(value) = direct_value(ValueRef::from(column), ty) {
+                    direct += 1;
+                    assert_eq!(Ok(&value), reference.as_ref(), "{column:?} as {ty:?}");
+                }
+            }
+        }
+        assert!(direct >= 10, "the fast path decoded only {direct} cases");
+        let bad_utf8 = [0xff_u8, 0xfe];
+        assert_eq!(direct_value(ValueRef::Text(&bad_utf8), T::String), None);
+        assert_eq!(direct_value(ValueRef::Blob(&[1, 2, 3]), T::Uuid), None);
     }
 }

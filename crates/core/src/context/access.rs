@@ -31,6 +31,9 @@ impl Context {
     /// The value of attribute `name` of `id`, with pending changes. Fires the object's fault
     /// if needed (from the row cache when it holds the row, else with one store call).
     pub fn value(&mut self, id: ObjectId, name: &str) -> Result<Value> {
+        if let Some(value) = self.loaded_value(id, name) {
+            return Ok(value.clone());
+        }
         let id = self.register(id)?;
         let index = self.property_index(id, name, Kind::Attribute)?;
         self.ensure_loaded(&[id])?;
@@ -40,8 +43,9 @@ impl Context {
     /// The value of attribute `name` of `id` as a Rust type (`Option<T>` reads `nil` as
     /// `None`; a value of another type is an error).
     pub fn get<T: FromValue>(&mut self, id: ObjectId, name: &str) -> Result<T> {
-        let value = self.value(id, name)?;
-        T::from_value(&value).map_err(|source| {
+        // Borrowed: a `String` is copied once, into the result, not twice.
+        let read = T::from_value(self.value_ref(id, name)?);
+        read.map_err(|source| {
             let entity = self.entity_of(id).map(|e| e.name().to_owned()).unwrap_or_default();
             ContextError::InvalidValue { entity, attribute: name.to_owned(), source }.into()
         })
@@ -52,12 +56,17 @@ impl Context {
     /// date…); a value that does not fit is an error and changes nothing.
     pub fn set(&mut self, id: ObjectId, name: &str, value: impl Into<Value>) -> Result<()> {
         self.undo_boundary();
+        // A loaded or inserted live object (the common case) is set with one look-up.
+        let value = match self.set_live(id, name, value.into()) {
+            Ok(done) => return done,
+            Err(value) => value,
+        };
         let id = self.register_live(id)?;
         let index = self.property_index(id, name, Kind::Attribute)?;
         let entity = self.entity_of(id)?;
         let attribute = &entity.attributes()[index];
         let value =
-            value.into().coerce(attribute.attribute_type()).map_err(|source| ContextError::InvalidValue {
+            value.coerce(attribute.attribute_type()).map_err(|source| ContextError::InvalidValue {
                 entity: entity.name().to_owned(),
                 attribute: name.to_owned(),
                 source,

@@ -12,12 +12,16 @@ use strata_model::Value;
 
 use super::Context;
 use super::error::ContextError;
-use super::state::OrderedIdSet;
+use super::lookup::Kind;
+use super::state::{ObjectState, OrderedIdSet};
 use crate::object_id::IdSet;
 use crate::{ObjectId, Result, Snapshot};
 
 /// How many faults of one fetch fire together.
 pub(crate) const FAULT_BATCH: usize = 100;
+
+/// What an attribute without a value reads as, for borrowed reads.
+static NULL: Value = Value::Null;
 
 impl Context {
     /// Loads the rows of every fault among `ids` in one coordinator call (one store call per
@@ -128,9 +132,21 @@ impl Context {
     /// The current value of attribute `index` of a loaded or inserted object (`Null` for a
     /// fault or an unknown object).
     pub(crate) fn attribute_value(&self, id: ObjectId, index: usize) -> Value {
-        let Some(state) = self.objects.get(&id) else { return Value::Null };
+        self.attribute_ref(id, index).clone()
+    }
+
+    /// [`Context::attribute_value`], borrowed.
+    pub(crate) fn attribute_ref(&self, id: ObjectId, index: usize) -> &Value {
+        match self.objects.get(&id) {
+            Some(state) => self.state_value(id, state, index),
+            None => &NULL,
+        }
+    }
+
+    /// The current value of attribute `index` of the object whose state is `state`.
+    fn state_value<'a>(&'a self, id: ObjectId, state: &'a ObjectState, index: usize) -> &'a Value {
         if let Some(value) = state.attributes.get(&index) {
-            return value.clone();
+            return value;
         }
         if state.inserted {
             return self
@@ -138,9 +154,54 @@ impl Context {
                 .entities()
                 .get(id.entity().get())
                 .and_then(|e| e.attributes().get(index))
-                .map_or(Value::Null, |a| a.default_value().clone());
+                .map_or(&NULL, |a| a.default_value());
         }
-        state.snapshot.as_ref().and_then(|s| s.value(index)).cloned().unwrap_or_default()
+        state.snapshot.as_ref().and_then(|s| s.value(index)).unwrap_or(&NULL)
+    }
+
+    /// The value of attribute `name` of `id` when the context answers it as it stands:
+    /// `id` registered and not a fault, `name` an attribute of its entity. This is what
+    /// [`Context::value`] answers then, found with one identity-map look-up instead of
+    /// registering, checking and loading; `None` sends the caller down that general path
+    /// (which also reports unknown names and objects).
+    pub(crate) fn loaded_value(&self, id: ObjectId, name: &str) -> Option<&Value> {
+        let id = self.resolve(id);
+        let state = self.objects.get(&id)?;
+        if state.is_fault() {
+            return None;
+        }
+        let entity = self.model.entities().get(id.entity().get())?;
+        let index = super::lookup::attribute_named(entity, name)?;
+        Some(self.state_value(id, state, index))
+    }
+
+    /// The value of attribute `name` of `id`, with pending changes, borrowed from the
+    /// context: [`Context::value`] without the copy (no allocation for text or binary
+    /// values). Fires the object's fault if needed, as `value` does; the borrow ends at the
+    /// context's next use.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use strata_core::{Context, Coordinator, Value, memory_store::MemoryStore};
+    /// # let model = Arc::new(strata_model::Model::from_json(r#"{"name":"M","version":1,"entities":[{"name":"Note","attributes":[{"name":"text","type":"string"}]}]}"#).unwrap());
+    /// # let coordinator = Coordinator::new(model.clone());
+    /// # coordinator.add_store("Default", Arc::new(MemoryStore::new(model)))?;
+    /// let mut context = Context::new(coordinator);
+    /// let note = context.insert("Note")?;
+    /// context.set(note, "text", "hello")?;
+    /// assert_eq!(context.value_ref(note, "text")?.as_str(), Some("hello"));
+    /// # Ok::<(), strata_core::Error>(())
+    /// ```
+    pub fn value_ref(&mut self, id: ObjectId, name: &str) -> Result<&Value> {
+        // Two look-ups on the fast path: returning the first borrow from inside the `if`
+        // would keep `self` borrowed on the general path too.
+        if self.loaded_value(id, name).is_none() {
+            let id = self.register(id)?;
+            let index = self.property_index(id, name, Kind::Attribute)?;
+            self.ensure_loaded(&[id])?;
+            return Ok(self.attribute_ref(id, index));
+        }
+        Ok(self.loaded_value(id, name).unwrap_or(&NULL))
     }
 
     /// The current destination of to-one relationship `index` of a loaded or inserted
@@ -189,5 +250,97 @@ impl Context {
             Some(_) => self.current_to_one(id, index).into_iter().collect(),
             None => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use strata_model::{Model, Value};
+
+    use crate::memory_store::MemoryStore;
+    use crate::{Context, ContextError, Coordinator, Error, FetchRequest, ObjectId};
+
+    const MODEL: &str = r#"{"name":"M","version":1,"entities":[
+        {"name":"Note","attributes":[{"name":"text","type":"string"},
+            {"name":"rank","type":"int64","default":7}],
+         "relationships":[{"name":"next","destination":"Note","toMany":false}]}]}"#;
+
+    /// A coordinator holding notes "a" (rank 1) and "b" (rank 2), and their IDs.
+    fn setup() -> (Arc<Coordinator>, [ObjectId; 2]) {
+        let model = Arc::new(Model::from_json(MODEL).unwrap());
+        let coordinator = Coordinator::new(model.clone());
+        coordinator.add_store("Default", Arc::new(MemoryStore::new(model))).unwrap();
+        let mut context = Context::new(coordinator.clone());
+        let ids = [("a", 1_i64), ("b", 2)].map(|(text, rank)| {
+            let id = context.insert("Note").unwrap();
+            context.set(id, "text", text).unwrap();
+            context.set(id, "rank", rank).unwrap();
+            id
+        });
+        let outcome = context.save().unwrap();
+        (coordinator, ids.map(|id| outcome.permanent_id(id).unwrap()))
+    }
+
+    fn kind_of(error: Error) -> &'static str {
+        match error {
+            Error::Context(ContextError::UnknownProperty { .. }) => "unknown",
+            Error::Context(ContextError::WrongPropertyKind { .. }) => "wrong kind",
+            Error::Context(ContextError::UnknownObject { .. }) => "unknown object",
+            _ => "other",
+        }
+    }
+
+    /// `value` (fast path on loaded objects, general path otherwise) and `value_ref` answer
+    /// alike in every state an object can be in: loaded, edited, a fault, unregistered,
+    /// inserted (with a default), and saved under a temporary ID.
+    #[test]
+    fn borrowed_and_owned_reads_agree_in_every_state() {
+        let (coordinator, [a, b]) = setup();
+        let mut context = Context::new(coordinator.clone());
+        context.fetch(&FetchRequest::new("Note").filter("text == 'a'", &[]).unwrap()).unwrap();
+        assert!(!context.is_fault(a) && !context.is_registered(b));
+        assert_eq!(context.value_ref(a, "text").unwrap(), &Value::from("a"));
+        assert_eq!(context.value(a, "rank").unwrap(), Value::Int64(1));
+
+        context.set(a, "text", "edited").unwrap();
+        assert_eq!(context.value(a, "text").unwrap(), Value::from("edited"));
+        assert_eq!(context.value_ref(a, "text").unwrap(), &Value::from("edited"));
+
+        // Unregistered: registered and loaded on the way.
+        assert_eq!(context.value_ref(b, "text").unwrap(), &Value::from("b"));
+        assert!(context.is_registered(b) && !context.is_fault(b));
+
+        let mut faults = Context::new(coordinator);
+        faults.fetch(&FetchRequest::new("Note").returns_faults(true)).unwrap();
+        assert!(faults.is_fault(b));
+        assert_eq!(faults.value(b, "rank").unwrap(), Value::Int64(2));
+        assert!(!faults.is_fault(b), "the read fired the fault");
+
+        let inserted = context.insert("Note").unwrap();
+        assert_eq!(context.value_ref(inserted, "rank").unwrap(), &Value::Int64(7));
+        assert_eq!(context.value(inserted, "text").unwrap(), Value::Null);
+        context.set(inserted, "text", "new").unwrap();
+        context.save().unwrap();
+        assert_eq!(context.value(inserted, "text").unwrap(), Value::from("new"), "temporary ID after save");
+        assert_eq!(context.value_ref(inserted, "text").unwrap(), &Value::from("new"));
+        assert_eq!(context.value(a, "text").unwrap(), Value::from("edited"));
+    }
+
+    /// The fast path never swallows an error the general path reports.
+    #[test]
+    fn wrong_names_are_errors_on_loaded_objects() {
+        let (coordinator, [a, _]) = setup();
+        let mut context = Context::new(coordinator);
+        context.fetch(&FetchRequest::new("Note")).unwrap();
+        assert!(!context.is_fault(a));
+        assert_eq!(kind_of(context.value(a, "txt").unwrap_err()), "unknown");
+        assert_eq!(kind_of(context.value_ref(a, "txt").unwrap_err()), "unknown");
+        assert_eq!(kind_of(context.value(a, "next").unwrap_err()), "wrong kind");
+        assert_eq!(kind_of(context.value_ref(a, "next").unwrap_err()), "wrong kind");
+        let bogus = ObjectId::new_temporary(a.entity());
+        assert!(context.value(bogus, "text").is_err());
+        assert!(context.value_ref(bogus, "text").is_err());
     }
 }

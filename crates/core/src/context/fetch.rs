@@ -26,6 +26,7 @@ mod rows;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use strata_model::{EntityIndex, Property, Value};
@@ -390,13 +391,15 @@ impl Context {
     /// Registers fetched rows: new objects and faults take them; loaded objects keep theirs
     /// ([`Context::refresh`] re-reads explicitly).
     fn register_rows(&mut self, rows: &[Arc<Snapshot>]) {
+        // Grown once, not doubling (and rehashing) its way up through a large fetch.
+        self.objects.reserve(rows.len());
         for row in rows {
-            match self.objects.get(&row.id()) {
-                None => {
-                    self.objects.insert(row.id(), ObjectState::loaded(row.clone()));
+            match self.objects.entry(row.id()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(ObjectState::loaded(row.clone()));
                 }
-                Some(state) if state.is_fault() => self.fill(row.id(), row.clone()),
-                Some(_) => {}
+                Entry::Occupied(state) if state.get().is_fault() => self.fill(row.id(), row.clone()),
+                Entry::Occupied(_) => {}
             }
         }
     }

@@ -62,9 +62,7 @@ impl Context {
                 suggestion: entity.nearest_property(name).map(str::to_owned),
             }),
             Some(Property::Attribute(_)) if kind != Kind::Attribute => Err(wrong(Kind::Attribute)),
-            Some(Property::Attribute(_)) => {
-                Ok(entity.attributes().iter().position(|a| a.name() == name).unwrap_or_default())
-            }
+            Some(Property::Attribute(_)) => Ok(attribute_named(entity, name).unwrap_or_default()),
             Some(Property::Relationship(r)) => {
                 let actual = if r.is_to_many() { Kind::ToMany } else { Kind::ToOne };
                 if actual != kind {
@@ -144,4 +142,9 @@ impl Context {
 /// The index of relationship `name` of `entity`.
 pub(crate) fn relationship_named(entity: &Entity, name: &str) -> Option<usize> {
     entity.relationships().iter().position(|r| r.name() == name)
+}
+
+/// The index of attribute `name` of `entity`.
+pub(crate) fn attribute_named(entity: &Entity, name: &str) -> Option<usize> {
+    entity.attributes().iter().position(|a| a.name() == name)
 }

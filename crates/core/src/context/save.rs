@@ -11,16 +11,20 @@
 //! [`MAX_CONFLICT_ROUNDS`] times for version conflicts.
 //!
 //! Nothing reaches a store before every check passed, and the request never carries more
-//! than what changed: full rows only for inserts, changed values for updates.
+//! than what changed: full rows only for inserts, changed values for updates. The inserted
+//! rows' values move into the request (and on into the row cache's snapshots) rather than
+//! being copied; a save that fails hands the request back and they move back first.
 
 use std::collections::HashSet;
 use std::sync::Arc;
+
+use strata_model::{Entity, Value};
 
 use super::Context;
 use super::error::{ConflictError, ObjectConflict, ValidationError};
 use super::merge::Upsert;
 use super::policy::MAX_CONFLICT_ROUNDS;
-use super::state::OrderedIdSet;
+use super::state::{ObjectState, OrderedIdSet};
 use crate::coordinator::{CoordinatorError, DidSave, SavedChanges};
 use crate::object_id::{IdMap, IdSet};
 use crate::store::{
@@ -94,12 +98,15 @@ impl Context {
         // Each insert-or-update removes an insert, so their number is bounded by the inserts.
         let mut upserts: Vec<(ObjectId, ObjectId)> = Vec::new();
         loop {
-            let (prepared, request) = self.prepare_save()?;
+            let prepared = self.prepare_checked()?;
+            // The inserted rows' values move into the request; a failed save hands the
+            // request back and they move back before anything reads them.
+            let request = self.build_request(&prepared, true);
             if request.is_empty() {
                 self.commit(&prepared, &SavedChanges::default(), None);
                 return Ok(SaveOutcome { permanent_ids: upserts, ..Default::default() });
             }
-            match self.coordinator.save(request) {
+            let error = match self.coordinator.save_returning(request) {
                 Ok(saved) => {
                     self.note_own_notifications(&saved.notifications);
                     let mut outcome = self.commit(&prepared, &saved, None);
@@ -107,7 +114,14 @@ impl Context {
                     self.advance_after_save();
                     return Ok(outcome);
                 }
-                Err(Error::Store(StoreError::Conflict { conflicts })) => {
+                Err(refused) => {
+                    let (error, request) = *refused;
+                    self.restore_values(request);
+                    error
+                }
+            };
+            match error {
+                Error::Store(StoreError::Conflict { conflicts }) => {
                     let conflict = self.describe_conflicts(conflicts);
                     rounds += 1;
                     if rounds > MAX_CONFLICT_ROUNDS {
@@ -115,7 +129,7 @@ impl Context {
                     }
                     self.resolve_version_conflicts(conflict)?;
                 }
-                Err(Error::Store(error @ StoreError::Uniqueness { .. })) => {
+                Error::Store(error @ StoreError::Uniqueness { .. }) => {
                     match self.resolve_uniqueness(error.clone())? {
                         Upsert::Merged(inserted, existing) => upserts.push((inserted, existing)),
                         Upsert::Retry => {
@@ -126,7 +140,7 @@ impl Context {
                         }
                     }
                 }
-                Err(Error::Coordinator(CoordinatorError::PartialSave { saved, failed_store, source })) => {
+                Error::Coordinator(CoordinatorError::PartialSave { saved, failed_store, source }) => {
                     self.note_own_notifications(&saved.notifications);
                     let stores = saved.stores.clone();
                     self.commit(&prepared, &saved, Some(&stores));
@@ -143,12 +157,21 @@ impl Context {
                     }
                     .into());
                 }
-                Err(e) => return Err(e),
+                e => return Err(e),
             }
         }
     }
 
+    /// Loads what validation reads, validates, and builds the request (its values copied
+    /// from the objects).
     pub(crate) fn prepare_save(&mut self) -> Result<(Prepared, SaveRequest)> {
+        let prepared = self.prepare_checked()?;
+        let request = self.build_request(&prepared, false);
+        Ok((prepared, request))
+    }
+
+    /// Loads what validation reads and validates: the objects a save covers.
+    fn prepare_checked(&mut self) -> Result<Prepared> {
         let inserted: Vec<ObjectId> = self.inserted.iter().collect();
         let deleted: Vec<ObjectId> = self.deleted.iter().copied().collect();
         let candidates: Vec<ObjectId> = self
@@ -183,14 +206,20 @@ impl Context {
         if !violations.is_empty() {
             return Err(ValidationError::new(violations).into());
         }
-        let request = self.build_request(&inserted, &updated, &deleted);
-        Ok((Prepared { inserted, updated, deleted }, request))
+        Ok(Prepared { inserted, updated, deleted })
     }
 
     /// (object, relationship) pairs with join-stored changes whose stored list is unknown.
     fn unloaded_join_changes(&self, inserted: &[ObjectId], updated: &[ObjectId]) -> Vec<(ObjectId, usize)> {
         let mut out = Vec::new();
+        let entities = self.model.entities();
         for &id in inserted.iter().chain(updated) {
+            // Only entities with to-many relationships can have such changes: skip the
+            // look-up (a cache miss per object in a large context) for the others.
+            let has_to_many = |e: &strata_model::Entity| e.relationships().iter().any(|r| r.is_to_many());
+            if !entities.get(id.entity().get()).is_some_and(has_to_many) {
+                continue;
+            }
             let Some(state) = self.objects.get(&id) else { continue };
             for (&index, to_many) in &state.to_many {
                 if to_many.stored.is_none() && to_many.is_changed() && self.join_stored(id, index) {
@@ -213,22 +242,29 @@ impl Context {
         self.merging.held.get(&id).map_or(snapshot.version(), |held| held.version())
     }
 
-    fn build_request(
-        &self,
-        inserted: &[ObjectId],
-        updated: &[ObjectId],
-        deleted: &[ObjectId],
-    ) -> SaveRequest {
-        let gone = |id: &ObjectId| self.objects.get(id).is_none_or(|s| s.deleted);
+    /// The request for `prepared`: full rows for inserts (their values moved out of the
+    /// objects with `take`, else copied), changed values for updates.
+    fn build_request(&mut self, prepared: &Prepared, take: bool) -> SaveRequest {
+        let (inserted, updated, deleted) = (&prepared.inserted, &prepared.updated, &prepared.deleted);
         let mut request = SaveRequest {
             info: SaveInfo { author: self.author.clone(), context_name: self.name.clone() },
             ..Default::default()
         };
+        request.inserted.reserve(inserted.len());
+        let model = Arc::clone(&self.model);
         for &id in inserted {
-            let Ok(entity) = self.entity_of(id) else { continue };
-            let (values, to_one) = self.current_row_values(id, entity);
+            let Some(entity) = model.entities().get(id.entity().get()) else { continue };
+            let to_one = entity
+                .relationships()
+                .iter()
+                .enumerate()
+                .map(|(i, r)| if r.is_to_many() { None } else { self.current_to_one(id, i) })
+                .collect();
+            let Some(state) = self.objects.get_mut(&id) else { continue };
+            let values = inserted_values(state, entity, take);
             request.inserted.push(InsertedRow { id, values, to_one });
         }
+        let gone = |id: &ObjectId| self.objects.get(id).is_none_or(|s| s.deleted);
         for &id in updated {
             let Some(state) = self.objects.get(&id) else { continue };
             let Some(snapshot) = &state.snapshot else { continue };
@@ -261,14 +297,28 @@ impl Context {
         request
     }
 
+    /// Puts back the values [`Context::build_request`] moved into a request that was not
+    /// saved.
+    fn restore_values(&mut self, request: SaveRequest) {
+        for row in request.inserted {
+            let Some(state) = self.objects.get_mut(&row.id) else { continue };
+            let mut values = row.values;
+            for (&i, slot) in state.attributes.iter_mut() {
+                if let Some(value) = values.get_mut(i) {
+                    *slot = std::mem::take(value);
+                }
+            }
+        }
+    }
+
     /// Applies a successful save (or, with `only`, the part stored in those stores).
     fn commit(&mut self, prepared: &Prepared, saved: &SavedChanges, only: Option<&[StoreId]>) -> SaveOutcome {
         let in_scope = |ctx: &Context, id: ObjectId| match only {
             None => true,
             Some(stores) => ctx.coordinator.store_of(id).is_ok_and(|(s, _)| stores.contains(&s)),
         };
-        let permanent: IdMap<ObjectId> = saved.permanent_ids.iter().copied().collect();
-        let snapshots: IdMap<_> = saved.snapshots.iter().map(|s| (s.id(), s.clone())).collect();
+        let mut permanent = InOrder::new(&saved.permanent_ids, |&(temporary, _)| temporary);
+        let mut snapshots = InOrder::new(&saved.snapshots, |s| s.id());
         let mut outcome = SaveOutcome { notifications: saved.notifications.clone(), ..Default::default() };
         let deleted: Vec<ObjectId> =
             prepared.deleted.iter().copied().filter(|id| in_scope(self, *id)).collect();
@@ -281,17 +331,31 @@ impl Context {
         }
         let inserted: Vec<ObjectId> =
             prepared.inserted.iter().copied().filter(|id| in_scope(self, *id)).collect();
-        let mut committed: IdSet =
-            IdSet::with_capacity_and_hasher(inserted.len() + prepared.updated.len(), Default::default());
+        // The new IDs, by temporary ID, for the lists of committed objects that name them;
+        // built only if such a list exists (or part of the save failed, see below).
+        let mut new_ids: Option<IdMap<ObjectId>> = None;
+        let new_ids_map = |new_ids: &mut Option<IdMap<ObjectId>>| -> IdMap<ObjectId> {
+            new_ids.take().unwrap_or_else(|| saved.permanent_ids.iter().copied().collect())
+        };
+        let mut committed: Vec<ObjectId> = Vec::with_capacity(inserted.len());
+        outcome.permanent_ids.reserve(inserted.len());
+        self.permanent.reserve(inserted.len());
         for temporary in inserted {
-            let Some(&id) = permanent.get(&temporary) else { continue };
+            let Some(&(_, id)) = permanent.get(temporary) else { continue };
             let Some(mut state) = self.objects.remove(&temporary) else { continue };
-            committed.insert(temporary);
+            committed.push(temporary);
             state.inserted = false;
-            state.snapshot = snapshots.get(&id).cloned();
+            state.snapshot = snapshots.get(id).cloned();
             state.attributes.clear();
             state.to_one.clear();
-            state.to_many.values_mut().for_each(|t| t.commit());
+            if !state.to_many.is_empty() {
+                state.to_many.values_mut().for_each(|t| t.commit());
+                if only.is_none() {
+                    let map = new_ids_map(&mut new_ids);
+                    state.remap(&map);
+                    new_ids = Some(map);
+                }
+            }
             self.objects.insert(id, state);
             self.permanent.insert(temporary, id);
             outcome.permanent_ids.push((temporary, id));
@@ -302,32 +366,35 @@ impl Context {
             let Some(state) = self.objects.get_mut(&id) else { continue };
             // Without a new snapshot (the cache did not hold the version read) the object
             // becomes a fault and re-reads its row when next used.
-            state.snapshot = snapshots.get(&id).cloned();
+            state.snapshot = snapshots.get(id).cloned();
             state.attributes.clear();
             state.to_one.clear();
-            state.to_many.values_mut().for_each(|t| t.commit());
+            if !state.to_many.is_empty() {
+                state.to_many.values_mut().for_each(|t| t.commit());
+                if only.is_none() && !saved.permanent_ids.is_empty() {
+                    let map = new_ids_map(&mut new_ids);
+                    state.remap(&map);
+                    new_ids = Some(map);
+                }
+            }
             self.changed.remove(&id);
             self.merging.held.remove(&id);
-            committed.insert(id);
             outcome.updated.push(id);
         }
-        if !committed.is_empty() {
+        if committed.len() == self.inserted.len() {
+            // Every inserted object was committed (those of a prepared save are all the
+            // context's inserts).
+            self.inserted = OrderedIdSet::default();
+        } else if !committed.is_empty() {
             // One pass, not a removal per object: saves of many inserts stay linear.
+            let committed: IdSet = committed.into_iter().collect();
             let remaining = self.inserted.iter().filter(|id| !committed.contains(id)).collect();
             self.inserted = OrderedIdSet::from_vec(remaining);
         }
-        if !permanent.is_empty() {
-            // Only committed objects can hold the new IDs (their folded to-many lists), unless
-            // part of the save failed and other objects still refer to saved ones.
-            if only.is_some() {
-                self.objects.values_mut().for_each(|state| state.remap(&permanent));
-            } else {
-                for id in outcome.permanent_ids.iter().map(|(_, p)| p).chain(&outcome.updated) {
-                    if let Some(state) = self.objects.get_mut(id) {
-                        state.remap(&permanent);
-                    }
-                }
-            }
+        if only.is_some() && !saved.permanent_ids.is_empty() {
+            // Part of the save failed: objects left uncommitted may still refer to saved ones.
+            let map = new_ids_map(&mut new_ids);
+            self.objects.values_mut().for_each(|state| state.remap(&map));
         }
         // Edits of committed objects that were not part of the request (moot to-many
         // changes) are gone with them; drop the markers of objects left without edits.
@@ -382,5 +449,172 @@ impl Context {
             });
         }
         ConflictError::new(out)
+    }
+}
+
+/// The row of an inserted object: every attribute's pending value, else its default. With
+/// `take` the pending values move out of `state`, leaving `Null` under their keys (so that
+/// the keys still say which values were set, and [`Context::restore_values`] can put them
+/// back); else they are copied.
+fn inserted_values(state: &mut ObjectState, entity: &Entity, take: bool) -> Vec<Value> {
+    let mut values = Vec::with_capacity(entity.attributes().len());
+    // Keys are attribute indexes, in order: one merge pass, defaults only for the gaps.
+    let mut pending = state.attributes.iter_mut().peekable();
+    for (i, attribute) in entity.attributes().iter().enumerate() {
+        values.push(match pending.next_if(|(k, _)| **k == i) {
+            Some((_, value)) if take => std::mem::take(value),
+            Some((_, value)) => value.clone(),
+            None => attribute.default_value().clone(),
+        });
+    }
+    values
+}
+
+/// Items a save returned, in the order of the objects a commit walks, looked up by ID: each
+/// look-up checks the item after the previous match first, and a map is built only if the
+/// items come in another order.
+struct InOrder<'a, T> {
+    items: &'a [T],
+    key: fn(&T) -> ObjectId,
+    next: usize,
+    map: Option<IdMap<usize>>,
+}
+
+impl<'a, T> InOrder<'a, T> {
+    fn new(items: &'a [T], key: fn(&T) -> ObjectId) -> InOrder<'a, T> {
+        InOrder { items, key, next: 0, map: None }
+    }
+
+    fn get(&mut self, id: ObjectId) -> Option<&'a T> {
+        if let Some(item) = self.items.get(self.next).filter(|item| (self.key)(item) == id) {
+            self.next += 1;
+            return Some(item);
+        }
+        let (items, key) = (self.items, self.key);
+        let map = self
+            .map
+            .get_or_insert_with(|| items.iter().enumerate().map(|(i, item)| (key(item), i)).collect());
+        let at = *map.get(&id)?;
+        self.next = at + 1;
+        items.get(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use strata_model::{Model, Value};
+
+    use crate::memory_store::MemoryStore;
+    use crate::{Context, Coordinator, Error, FetchRequest, StoreError};
+
+    const MODEL: &str = r#"{"name":"M","version":1,"entities":[{"name":"Note","attributes":[
+        {"name":"key","type":"string"},{"name":"text","type":"string"},
+        {"name":"rank","type":"int64","default":5}],
+        "uniquenessConstraints":[["key"]]}]}"#;
+
+    /// A save the store refuses hands its moved values back: the inserted objects read the
+    /// same values, their set values are still the only pending ones (not the defaults the
+    /// row carried), and saving again stores them.
+    #[test]
+    fn a_refused_save_leaves_the_inserted_values_in_place() {
+        let model = Arc::new(Model::from_json(MODEL).unwrap());
+        let coordinator = Coordinator::new(model.clone());
+        coordinator.add_store("Default", Arc::new(MemoryStore::new(model))).unwrap();
+        let mut first = Context::new(coordinator.clone());
+        let stored = first.insert("Note").unwrap();
+        first.set(stored, "key", "k").unwrap();
+        first.save().unwrap();
+
+        let mut context = Context::new(coordinator.clone());
+        let other = context.insert("Note").unwrap();
+        context.set(other, "text", "first").unwrap();
+        context.set(other, "key", "other").unwrap();
+        let duplicate = context.insert("Note").unwrap();
+        context.set(duplicate, "text", "hello").unwrap();
+        context.set(duplicate, "key", "k").unwrap();
+        match context.save() {
+            Err(Error::Store(StoreError::Uniqueness { .. })) => {}
+            other => panic!("expected the uniqueness refusal, got {other:?}"),
+        }
+        let names =
+            |context: &Context, id| context.changed_values(id).unwrap().into_keys().collect::<BTreeSet<_>>();
+        let set: BTreeSet<String> = ["key", "text"].map(str::to_owned).into();
+        assert_eq!(names(&context, duplicate), set, "only the values set are pending");
+        assert_eq!(names(&context, other), set);
+        assert_eq!(context.value(duplicate, "text").unwrap(), Value::from("hello"));
+        assert_eq!(context.value(duplicate, "rank").unwrap(), Value::Int64(5), "the default");
+        assert_eq!(context.value(other, "text").unwrap(), Value::from("first"));
+
+        context.set(duplicate, "key", "new").unwrap();
+        let outcome = context.save().unwrap();
+        let saved = outcome.permanent_id(duplicate).unwrap();
+        let mut fresh = Context::new(coordinator);
+        assert_eq!(fresh.value(saved, "text").unwrap(), Value::from("hello"));
+        assert_eq!(fresh.value(saved, "rank").unwrap(), Value::Int64(5));
+        assert_eq!(fresh.count(&FetchRequest::new("Note")).unwrap(), 3);
+        assert!(!context.has_changes());
+        assert!(context.changed_values(duplicate).unwrap().is_empty(), "saved values are no edits");
+    }
+
+    /// Across stores the request is split; a failure hands back a copy taken before, so the
+    /// values of the part that was not stored are in place, whichever store failed.
+    #[test]
+    fn a_refused_save_across_stores_leaves_the_unsaved_values_in_place() {
+        let model = Arc::new(
+            Model::from_json(
+                r#"{"name":"M","version":1,"entities":[
+                {"name":"Note","attributes":[{"name":"key","type":"string"}],"uniquenessConstraints":[["key"]]},
+                {"name":"Tag","attributes":[{"name":"name","type":"string"}],"uniquenessConstraints":[["name"]]}]}"#,
+            )
+            .unwrap(),
+        );
+        let coordinator = Coordinator::new(model.clone());
+        coordinator.add_store_for("Tags", Arc::new(MemoryStore::new(model.clone())), &["Tag"]).unwrap();
+        coordinator.add_store("Main", Arc::new(MemoryStore::new(model))).unwrap();
+        let mut seed = Context::new(coordinator.clone());
+        let (note, tag) = (seed.insert("Note").unwrap(), seed.insert("Tag").unwrap());
+        seed.set(note, "key", "k").unwrap();
+        seed.set(tag, "name", "t").unwrap();
+        seed.save().unwrap();
+
+        // The first store ("Tags") refuses: nothing is stored.
+        let mut context = Context::new(coordinator.clone());
+        let (note, tag) = (context.insert("Note").unwrap(), context.insert("Tag").unwrap());
+        context.set(note, "key", "fresh").unwrap();
+        context.set(tag, "name", "t").unwrap();
+        assert!(matches!(context.save(), Err(Error::Store(StoreError::Uniqueness { .. }))));
+        assert_eq!(context.value(note, "key").unwrap(), Value::from("fresh"));
+        assert_eq!(context.value(tag, "name").unwrap(), Value::from("t"));
+
+        // The second store ("Main") refuses: the tag is stored, the note keeps its value.
+        context.set(tag, "name", "u").unwrap();
+        context.set(note, "key", "k").unwrap();
+        match context.save() {
+            Err(Error::Coordinator(crate::CoordinatorError::PartialSave { .. })) => {}
+            other => panic!("expected a partial save, got {other:?}"),
+        }
+        assert!(context.permanent_id(tag).is_some(), "the tag was stored");
+        assert_eq!(context.value(note, "key").unwrap(), Value::from("k"));
+        assert_eq!(context.value(tag, "name").unwrap(), Value::from("u"));
+        context.set(note, "key", "m").unwrap();
+        let saved = context.save().unwrap().permanent_id(note).unwrap();
+        assert_eq!(Context::new(coordinator).value(saved, "key").unwrap(), Value::from("m"));
+    }
+
+    /// The commit finds what a save returned by position, and by ID when the order differs.
+    #[test]
+    fn in_order_finds_items_in_any_order() {
+        let model = Model::from_json(MODEL).unwrap();
+        let ids: Vec<_> =
+            (0..4).map(|_| crate::ObjectId::new_temporary(model.entities()[0].index())).collect();
+        let mut items = super::InOrder::new(&ids, |id| *id);
+        for id in [ids[0], ids[1], ids[3], ids[2], ids[3]] {
+            assert_eq!(items.get(id), Some(&id));
+        }
+        let missing = crate::ObjectId::new_temporary(model.entities()[0].index());
+        assert_eq!(items.get(missing), None);
     }
 }

@@ -12,12 +12,17 @@
 //! `record_deleted`), so that undo records each one's inverse in one place (`undo.rs`).
 //! Nothing here calls a store.
 
+mod attributes;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use strata_model::Value;
 
+use attributes::AttributeMap;
+
 use super::Context;
+use super::error::ContextError;
 use super::undo::{Change, Forgotten};
 use crate::object_id::{IdMap, IdSet};
 use crate::{ObjectId, Snapshot};
@@ -186,7 +191,7 @@ pub(crate) struct ObjectState {
     /// Deleted in this context and not saved yet.
     pub(crate) deleted: bool,
     /// Pending attribute values, by attribute index.
-    pub(crate) attributes: BTreeMap<usize, Value>,
+    pub(crate) attributes: AttributeMap,
     /// Pending to-one destinations, by relationship index.
     pub(crate) to_one: BTreeMap<usize, Option<ObjectId>>,
     /// To-many relationships loaded or changed, by relationship index.
@@ -253,6 +258,52 @@ impl Context {
         Some(self.objects.entry(id).or_default())
     }
 
+    /// [`Context::set`] when `id` is registered, not a fault and not deleted, and `name`
+    /// names an attribute of its entity (the common case), with one look-up of its state:
+    /// what the general path (registering, checking, loading, then `record_attribute`)
+    /// does there. `Err` hands the value back for the general path, which also reports
+    /// what is wrong with `id` or `name`.
+    pub(crate) fn set_live(
+        &mut self,
+        id: ObjectId,
+        name: &str,
+        value: Value,
+    ) -> Result<crate::Result<()>, Value> {
+        // Until a save, no temporary ID has a permanent one: skip that look-up.
+        let id = if self.permanent.is_empty() { id } else { self.resolve(id) };
+        let Some(state) = self.objects.get_mut(&id) else { return Err(value) };
+        let entity = match self.model.entities().get(id.entity().get()) {
+            Some(entity) if !state.is_fault() && !state.deleted => entity,
+            _ => return Err(value),
+        };
+        let Some(index) = entity.attributes().iter().position(|a| a.name() == name) else {
+            return Err(value);
+        };
+        let value = match value.coerce(entity.attributes()[index].attribute_type()) {
+            Ok(value) => value,
+            Err(source) => {
+                let (entity, attribute) = (entity.name().to_owned(), name.to_owned());
+                return Ok(Err(ContextError::InvalidValue { entity, attribute, source }.into()));
+            }
+        };
+        let recording = self.undo.recording();
+        let before = if recording {
+            let snapshot = || state.snapshot.as_ref().and_then(|r| r.value(index));
+            state.attributes.get(&index).or_else(snapshot).cloned()
+        } else {
+            None
+        };
+        set_attribute(state, index, Some(value));
+        let stored = !state.inserted;
+        if recording {
+            self.undo.push(Change::Attribute { id, index, value: before });
+        }
+        if stored {
+            self.changed.insert(id);
+        }
+        Ok(Ok(()))
+    }
+
     /// A new inserted object (its state must not exist yet).
     pub(crate) fn record_inserted(&mut self, id: ObjectId) {
         if self.undo.recording() {
@@ -262,13 +313,27 @@ impl Context {
     }
 
     pub(crate) fn record_attribute(&mut self, id: ObjectId, index: usize, value: Value) {
-        if self.undo.recording() {
-            let before = self.objects.get(&id).and_then(|s| {
-                s.attributes.get(&index).or_else(|| s.snapshot.as_ref().and_then(|r| r.value(index))).cloned()
-            });
+        // `apply_attribute` in one look-up of the state: this runs for every value set.
+        let recording = self.undo.recording();
+        let (before, stored) = match self.state_mut(id) {
+            Some(state) => {
+                let before = if recording {
+                    let snapshot = || state.snapshot.as_ref().and_then(|r| r.value(index));
+                    state.attributes.get(&index).or_else(snapshot).cloned()
+                } else {
+                    None
+                };
+                set_attribute(state, index, Some(value));
+                (before, !state.inserted)
+            }
+            None => (None, false),
+        };
+        if recording {
             self.undo.push(Change::Attribute { id, index, value: before });
         }
-        self.apply_attribute(id, index, Some(value));
+        if stored {
+            self.changed.insert(id);
+        }
     }
 
     pub(crate) fn record_to_one(&mut self, id: ObjectId, index: usize, destination: Option<ObjectId>) {
@@ -324,7 +389,12 @@ impl Context {
                 self.inserted.insert_at(f.position, id);
             }
             None => {
-                self.objects.insert(id, ObjectState { inserted: true, ..Default::default() });
+                // An inserted object usually receives most of its values: room for all of
+                // them at once.
+                let attributes =
+                    self.model.entities().get(id.entity().get()).map_or(0, |e| e.attributes().len());
+                let attributes = AttributeMap::with_capacity(attributes);
+                self.objects.insert(id, ObjectState { inserted: true, attributes, ..Default::default() });
                 self.inserted.insert(id);
             }
         }
@@ -334,14 +404,7 @@ impl Context {
     /// to the snapshot's is no edit.
     pub(crate) fn apply_attribute(&mut self, id: ObjectId, index: usize, value: Option<Value>) {
         let Some(state) = self.state_mut(id) else { return };
-        match value {
-            Some(value) if !state.snapshot.as_ref().is_some_and(|s| s.value(index) == Some(&value)) => {
-                state.attributes.insert(index, value);
-            }
-            _ => {
-                state.attributes.remove(&index);
-            }
-        }
+        set_attribute(state, index, value);
         self.note_changed(id);
     }
 
@@ -409,6 +472,19 @@ impl Context {
         // child under its temporary ID) is an update.
         if self.objects.get(&id).is_some_and(|s| !s.inserted) {
             self.changed.insert(id);
+        }
+    }
+}
+
+/// Sets (`Some`) or drops (`None`) the pending value of attribute `index` of `state`; a value
+/// equal to the snapshot's is no edit.
+fn set_attribute(state: &mut ObjectState, index: usize, value: Option<Value>) {
+    match value {
+        Some(value) if !state.snapshot.as_ref().is_some_and(|s| s.value(index) == Some(&value)) => {
+            state.attributes.insert(index, value);
+        }
+        _ => {
+            state.attributes.remove(&index);
         }
     }
 }

@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 
-use strata_model::{DeleteRule, Property, Value};
+use strata_model::{Attribute, AttributeValidation, DeleteRule, Property, Value};
 
 use super::Context;
 use super::error::{Problem, Violation};
+use super::state::ObjectState;
 use crate::ObjectId;
 
 impl Context {
@@ -78,14 +79,18 @@ impl Context {
             property: property.to_owned(),
             problem,
         };
+        let state = self.objects.get(&id);
         for (i, attribute) in entity.attributes().iter().enumerate() {
-            let value = self.attribute_value(id, i);
+            // Borrowed, not cloned: validation reads every value of every saved object.
+            let value = state.map_or(&NULL, |s| current_value(s, attribute, i));
             let problem = if value.is_null() {
                 (!attribute.is_optional()).then_some(Problem::Required)
             } else if value.attribute_type() != Some(attribute.attribute_type()) {
                 Some(Problem::WrongType { expected: attribute.attribute_type(), found: value.type_name() })
+            } else if has_rules(attribute.validation()) {
+                attribute.validation().check(value).err().map(Problem::Rule)
             } else {
-                attribute.validation().check(&value).err().map(Problem::Rule)
+                None
             };
             if let Some(problem) = problem {
                 out.push(violation(attribute.name(), problem));
@@ -183,6 +188,32 @@ impl Context {
             }
         }
     }
+}
+
+/// The value `Value::Null` borrowed, for attributes with no value.
+static NULL: Value = Value::Null;
+
+/// The current value of attribute `index` (`attribute`) of an object: its pending value,
+/// else its default if it is inserted, else its snapshot's. The borrowing twin of
+/// `Context::attribute_value`.
+fn current_value<'a>(state: &'a ObjectState, attribute: &'a Attribute, index: usize) -> &'a Value {
+    if let Some(value) = state.attributes.get(&index) {
+        return value;
+    }
+    if state.inserted {
+        return attribute.default_value();
+    }
+    state.snapshot.as_ref().and_then(|s| s.value(index)).unwrap_or(&NULL)
+}
+
+/// Whether an attribute has any rule to check (most have none; checking a string's rules
+/// counts its characters).
+fn has_rules(rules: &AttributeValidation) -> bool {
+    rules.min.is_some()
+        || rules.max.is_some()
+        || rules.min_length.is_some()
+        || rules.max_length.is_some()
+        || rules.regex.is_some()
 }
 
 /// A text key under which equal values of one attribute collide (values of one attribute

@@ -29,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension};
 use strata_core::store::{SaveRequest, SaveResult, VersionConflict};
-use strata_core::{ObjectId, StoreError};
+use strata_core::{IdMap, IdSet, ObjectId, StoreError};
 use strata_model::{AttributeType, Value};
 
 use crate::error::DbResult;
@@ -40,15 +40,15 @@ use crate::store::Shared;
 #[derive(Debug)]
 pub(crate) struct SavePlan {
     /// Inserted rows by temporary ID: their index in `request.inserted`.
-    inserted: HashMap<ObjectId, usize>,
+    inserted: IdMap<usize>,
     /// Per inserted row, its values fitted to the attribute types when any needed fitting.
     inserted_values: Vec<Option<Vec<Value>>>,
     /// Per updated row, its changed values fitted likewise.
     updated_values: Vec<Option<Vec<(usize, Value)>>>,
     /// Stored objects the save links to: they must exist and survive the save.
-    referenced: HashSet<ObjectId>,
+    referenced: IdSet,
     /// The deleted objects.
-    deleted: HashSet<ObjectId>,
+    deleted: IdSet,
     /// Number of inserted rows per table.
     inserts_per_table: Vec<i64>,
     /// The table of each inserted row, in insertion order.
@@ -115,11 +115,11 @@ impl Shared {
     pub(crate) fn plan_save(&self, request: &SaveRequest) -> Result<SavePlan, StoreError> {
         let n = request.inserted.len();
         let mut plan = SavePlan {
-            inserted: HashMap::with_capacity(n),
+            inserted: IdMap::with_capacity_and_hasher(n, Default::default()),
             inserted_values: Vec::with_capacity(n),
             updated_values: Vec::with_capacity(request.updated.len()),
-            referenced: HashSet::new(),
-            deleted: HashSet::with_capacity(request.deleted.len()),
+            referenced: IdSet::default(),
+            deleted: IdSet::with_capacity_and_hasher(request.deleted.len(), Default::default()),
             inserts_per_table: vec![0; self.layout.tables.len()],
             insert_tables: Vec::with_capacity(n),
         };
