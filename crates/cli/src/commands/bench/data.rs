@@ -119,14 +119,38 @@ impl ReadBack<'_> {
     /// What both sides compute from every field they read, so neither can skip a field
     /// unnoticed.
     pub fn checksum(&self) -> i64 {
-        self.id
-            + self.title.len() as i64
-            + self.url.len() as i64
-            + self.created % 997
-            + (self.score * 4.0) as i64
-            + self.visits
-            + i64::from(self.pinned)
-            + i64::from(self.uuid.last().copied().unwrap_or(0))
+        ReadBack::checksum_of_parts(
+            self.id,
+            self.title.len(),
+            self.url.len(),
+            self.created,
+            self.score,
+            self.visits,
+            self.pinned,
+            self.uuid.last().copied().unwrap_or(0),
+        )
+    }
+
+    /// [`ReadBack::checksum`] from what it uses of each field (the text lengths and the last
+    /// byte of the UUID), for readers that borrow each value in turn.
+    #[allow(clippy::too_many_arguments)]
+    pub fn checksum_of_parts(
+        id: i64,
+        title_len: usize,
+        url_len: usize,
+        created: i64,
+        score: f64,
+        visits: i64,
+        pinned: bool,
+        uuid_last: u8,
+    ) -> i64 {
+        id + title_len as i64
+            + url_len as i64
+            + created % 997
+            + (score * 4.0) as i64
+            + visits
+            + i64::from(pinned)
+            + i64::from(uuid_last)
     }
 }
 

@@ -222,30 +222,34 @@ impl StrataDb {
 /// Reads every attribute of every object; the checksum is [`ReadBack::checksum`], as the
 /// baseline's.
 fn read_all(ctx: &mut Context, ids: &[ObjectId]) -> anyhow::Result<i64> {
+    // Reads every attribute through borrowing accessors, as an application that only looks
+    // at values would; the raw side copies each row into a struct, which it needs to own.
     let mut sum = 0;
     for &id in ids {
-        let mut values =
-            ATTRIBUTES.iter().map(|name| ctx.value(id, name)).collect::<Result<Vec<_>, _>>()?.into_iter();
-        let mut next = || values.next().unwrap_or(Value::Null);
-        let (title, url, created, score, visits, pinned, uuid) =
-            (next(), next(), next(), next(), next(), next(), next());
-        let read = ReadBack {
-            id: id.primary_key().unwrap_or(0),
-            title: title.as_str().unwrap_or(""),
-            url: url.as_str().unwrap_or(""),
-            created: match created {
-                Value::Date(d) => d.unix_micros(),
-                _ => 0,
-            },
-            score: score.as_f64().unwrap_or(0.0),
-            visits: visits.as_i64().unwrap_or(0),
-            pinned: matches!(pinned, Value::Bool(true)),
-            uuid: match &uuid {
-                Value::Uuid(u) => u.as_bytes(),
-                _ => &[],
-            },
+        let [title, url, created, score, visits, pinned, uuid] = ATTRIBUTES;
+        let title = ctx.value_ref(id, title)?.as_str().map_or(0, str::len);
+        let url = ctx.value_ref(id, url)?.as_str().map_or(0, str::len);
+        let created = match ctx.value_ref(id, created)? {
+            Value::Date(d) => d.unix_micros(),
+            _ => 0,
         };
-        sum += read.checksum();
+        let score = ctx.value_ref(id, score)?.as_f64().unwrap_or(0.0);
+        let visits = ctx.value_ref(id, visits)?.as_i64().unwrap_or(0);
+        let pinned = matches!(ctx.value_ref(id, pinned)?, Value::Bool(true));
+        let uuid = match ctx.value_ref(id, uuid)? {
+            Value::Uuid(u) => u.as_bytes().last().copied().unwrap_or(0),
+            _ => 0,
+        };
+        sum += ReadBack::checksum_of_parts(
+            id.primary_key().unwrap_or(0),
+            title,
+            url,
+            created,
+            score,
+            visits,
+            pinned,
+            uuid,
+        );
     }
     Ok(sum)
 }
