@@ -12,7 +12,7 @@
 //! This module never calls a store and never holds a shard lock while running code outside
 //! this file.
 
-use std::collections::VecDeque;
+use std::collections::{VecDeque, hash_map};
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -131,25 +131,55 @@ impl RowCache {
     /// snapshot: one clock read serves a whole batch of rows.
     pub fn insert_at(&self, snapshot: Arc<Snapshot>, now: Instant) -> Arc<Snapshot> {
         let id = snapshot.id();
-        let mut shard = self.shard(&id);
-        let kept = match shard.entries.get_mut(&id) {
-            Some(entry) if entry.row.snapshot.version() > snapshot.version() => {
-                return entry.row.snapshot.clone();
-            }
-            Some(entry) if entry.row.snapshot.version() == snapshot.version() => {
-                entry.row.fetched_at = now;
-                return entry.row.snapshot.clone();
-            }
-            _ => snapshot,
-        };
+        let mut guard = self.shard(&id);
+        let shard = &mut *guard;
         let seq = shard.next_seq;
+        // One hash of `id` whether the row is new, replaced or kept.
+        let fresh = |snapshot: &Arc<Snapshot>| Entry {
+            row: CachedRow { snapshot: snapshot.clone(), fetched_at: now },
+            seq,
+        };
+        match shard.entries.entry(id) {
+            hash_map::Entry::Occupied(mut slot) => {
+                let entry = slot.get_mut();
+                if entry.row.snapshot.version() >= snapshot.version() {
+                    if entry.row.snapshot.version() == snapshot.version() {
+                        entry.row.fetched_at = now;
+                    }
+                    return entry.row.snapshot.clone();
+                }
+                *entry = fresh(&snapshot);
+            }
+            hash_map::Entry::Vacant(slot) => {
+                slot.insert(fresh(&snapshot));
+            }
+        }
         shard.next_seq += 1;
-        shard.entries.insert(id, Entry { row: CachedRow { snapshot: kept.clone(), fetched_at: now }, seq });
         shard.age.push_back((seq, id));
         if shard.entries.len() > shard.sweep_at {
             shard.sweep();
         }
-        kept
+        snapshot
+    }
+
+    /// [`RowCache::insert`] for every row a store returned at once (one fetch), in place:
+    /// one clock read for the batch, and the returned vector reuses `rows`' allocation.
+    pub fn insert_all(&self, rows: Vec<Arc<Snapshot>>) -> Vec<Arc<Snapshot>> {
+        if rows.len() > ENTRIES_PER_SHARD {
+            // Grow each shard once for its expected share of a large batch (with room for an
+            // uneven spread), not by doubling and rehashing its way up; never past what the
+            // cache may keep.
+            let share = rows.len() / self.shards.len();
+            let share = share + share / 8 + 16;
+            for shard in self.shards.iter() {
+                let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+                let room = share.min(shard.capacity.saturating_sub(shard.entries.len()));
+                shard.entries.reserve(room);
+                shard.age.reserve(room);
+            }
+        }
+        let now = Instant::now();
+        rows.into_iter().map(|s| self.insert_at(s, now)).collect()
     }
 
     /// Forgets `id` (its row was deleted, or is known to be stale).
@@ -297,6 +327,31 @@ mod tests {
         assert!(cache.get(id(1)).is_some(), "a stale row stays cached until replaced");
         cache.insert(row(1, 1));
         assert!(cache.get_fresh(id(1), Some(Duration::from_secs(60))).is_some(), "re-reading refreshes it");
+    }
+
+    #[test]
+    fn insert_all_keeps_the_newest_versions_with_one_fetch_time() {
+        let cache = RowCache::new(10);
+        let v3 = cache.insert(row(1, 3));
+        let kept = cache.insert_all(vec![row(1, 2), row(2, 1), row(3, 4)]);
+        let versions: Vec<_> = kept.iter().map(|s| (s.id(), s.version())).collect();
+        assert_eq!(versions, [(id(1), 3), (id(2), 1), (id(3), 4)], "in order, newest kept");
+        assert!(Arc::ptr_eq(&kept[0], &v3), "the cached newer version is shared");
+        let (a, b) = (cache.get_row(id(2)).unwrap(), cache.get_row(id(3)).unwrap());
+        assert_eq!(a.fetched_at, b.fetched_at, "one clock read for the batch");
+        assert!(cache.insert_all(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_large_batch_is_cached_whole_and_still_bounded() {
+        let cache = RowCache::new(40_000);
+        let held = cache.insert_all((1..=30_000).map(|k| row(k, 1)).collect());
+        assert!(held.iter().zip(1..).all(|(s, k)| s.id() == id(k)), "in order");
+        assert_eq!(cache.len(), 30_000, "every held row is cached");
+        drop(held);
+        drop(cache.insert_all((30_001..=60_000).map(|k| row(k, 1)).collect()));
+        assert!(cache.len() <= 40_000 + cache.shards.len(), "unreferenced rows are swept: {}", cache.len());
+        assert!(cache.get(id(60_000)).is_some(), "the newest rows stay");
     }
 
     #[test]

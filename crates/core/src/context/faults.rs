@@ -167,12 +167,18 @@ impl Context {
     pub(crate) fn loaded_value(&self, id: ObjectId, name: &str) -> Option<&Value> {
         let id = self.resolve(id);
         let state = self.objects.get(&id)?;
+        let index = self.loaded_index(id, state, name)?;
+        Some(self.state_value(id, state, index))
+    }
+
+    /// The index of attribute `name` of `id` (resolved) when [`Context::loaded_value`]
+    /// answers for it.
+    fn loaded_index(&self, id: ObjectId, state: &ObjectState, name: &str) -> Option<usize> {
         if state.is_fault() {
             return None;
         }
         let entity = self.model.entities().get(id.entity().get())?;
-        let index = super::lookup::attribute_named(entity, name)?;
-        Some(self.state_value(id, state, index))
+        super::lookup::attribute_named(entity, name)
     }
 
     /// The value of attribute `name` of `id`, with pending changes, borrowed from the
@@ -193,15 +199,17 @@ impl Context {
     /// # Ok::<(), strata_core::Error>(())
     /// ```
     pub fn value_ref(&mut self, id: ObjectId, name: &str) -> Result<&Value> {
-        // Two look-ups on the fast path: returning the first borrow from inside the `if`
-        // would keep `self` borrowed on the general path too.
-        if self.loaded_value(id, name).is_none() {
-            let id = self.register(id)?;
-            let index = self.property_index(id, name, Kind::Attribute)?;
-            self.ensure_loaded(&[id])?;
-            return Ok(self.attribute_ref(id, index));
+        // Two identity-map look-ups but one name search on the fast path: returning the
+        // first borrow from inside the `if` would keep `self` borrowed on the general path.
+        let resolved = self.resolve(id);
+        let fast = self.objects.get(&resolved).and_then(|state| self.loaded_index(resolved, state, name));
+        if let Some(index) = fast {
+            return Ok(self.attribute_ref(resolved, index));
         }
-        Ok(self.loaded_value(id, name).unwrap_or(&NULL))
+        let id = self.register(id)?;
+        let index = self.property_index(id, name, Kind::Attribute)?;
+        self.ensure_loaded(&[id])?;
+        Ok(self.attribute_ref(id, index))
     }
 
     /// The current destination of to-one relationship `index` of a loaded or inserted

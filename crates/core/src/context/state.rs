@@ -13,13 +13,14 @@
 //! Nothing here calls a store.
 
 mod attributes;
+mod index_map;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use strata_model::Value;
 
 use attributes::AttributeMap;
+use index_map::IndexMap;
 
 use super::Context;
 use super::error::ContextError;
@@ -193,9 +194,9 @@ pub(crate) struct ObjectState {
     /// Pending attribute values, by attribute index.
     pub(crate) attributes: AttributeMap,
     /// Pending to-one destinations, by relationship index.
-    pub(crate) to_one: BTreeMap<usize, Option<ObjectId>>,
+    pub(crate) to_one: IndexMap<Option<ObjectId>>,
     /// To-many relationships loaded or changed, by relationship index.
-    pub(crate) to_many: BTreeMap<usize, ToMany>,
+    pub(crate) to_many: IndexMap<ToMany>,
     /// For a fault registered by a fetch: its fetch's list.
     pub(crate) fault_group: Option<FaultGroup>,
 }
@@ -486,5 +487,18 @@ fn set_attribute(state: &mut ObjectState, index: usize, value: Option<Value>) {
         _ => {
             state.attributes.remove(&index);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_state_stays_small() {
+        // Every registered object has one, in the identity map that every look-up probes
+        // and the context's drop walks: the edit maps are one pointer each until used.
+        let size = std::mem::size_of::<ObjectState>();
+        assert!(size <= 10 * std::mem::size_of::<usize>(), "ObjectState is {size} bytes");
     }
 }

@@ -55,7 +55,7 @@ mod save;
 
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use strata_model::{EntityIndex, Model};
 
@@ -397,9 +397,10 @@ impl Coordinator {
         }
         for batch in misses.0 {
             let found = batch.store.snapshots(&batch.ids)?;
+            let now = Instant::now();
             for ((snapshot, position), id) in found.into_iter().zip(batch.positions).zip(batch.ids) {
                 out[position] = match snapshot {
-                    Some(s) => Some(self.cache.insert(s)),
+                    Some(s) => Some(self.cache.insert_at(s, now)),
                     None => {
                         self.cache.remove(id);
                         None
@@ -445,9 +446,7 @@ impl Coordinator {
         let store_id = self.route(request.entity)?;
         let store = self.store(store_id).ok_or(CoordinatorError::UnknownStore { store: store_id.uuid() })?;
         Ok(match store.fetch(request)? {
-            StoreFetchResult::Snapshots(rows) => {
-                StoreFetchResult::Snapshots(rows.into_iter().map(|s| self.cache.insert(s)).collect())
-            }
+            StoreFetchResult::Snapshots(rows) => StoreFetchResult::Snapshots(self.cache.insert_all(rows)),
             other => other,
         })
     }
