@@ -231,13 +231,22 @@ impl Context {
         entity: &strata_model::Entity,
     ) -> (Vec<Value>, Vec<Option<ObjectId>>) {
         let values = (0..entity.attributes().len()).map(|i| self.attribute_value(id, i)).collect();
-        let to_one = entity
+        (values, self.current_to_ones(id, entity))
+    }
+
+    /// The current destination of each to-one relationship of `id` (of `entity`), pending
+    /// changes included; `None` in the slots of to-many relationships, as rows carry them.
+    pub(crate) fn current_to_ones(
+        &self,
+        id: ObjectId,
+        entity: &strata_model::Entity,
+    ) -> Vec<Option<ObjectId>> {
+        entity
             .relationships()
             .iter()
             .enumerate()
             .map(|(i, r)| if r.is_to_many() { None } else { self.current_to_one(id, i) })
-            .collect();
-        (values, to_one)
+            .collect()
     }
 
     /// The current destinations of to-many relationship `index`, once loaded.

@@ -254,12 +254,7 @@ impl Context {
         let model = Arc::clone(&self.model);
         for &id in inserted {
             let Some(entity) = model.entities().get(id.entity().get()) else { continue };
-            let to_one = entity
-                .relationships()
-                .iter()
-                .enumerate()
-                .map(|(i, r)| if r.is_to_many() { None } else { self.current_to_one(id, i) })
-                .collect();
+            let to_one = self.current_to_ones(id, entity);
             let Some(state) = self.objects.get_mut(&id) else { continue };
             let values = inserted_values(state, entity, take);
             request.inserted.push(InsertedRow { id, values, to_one });

@@ -277,7 +277,7 @@ impl Context {
             Some(entity) if !state.is_fault() && !state.deleted => entity,
             _ => return Err(value),
         };
-        let Some(index) = entity.attributes().iter().position(|a| a.name() == name) else {
+        let Some(index) = super::lookup::attribute_named(entity, name) else {
             return Err(value);
         };
         let value = match value.coerce(entity.attributes()[index].attribute_type()) {
