@@ -513,13 +513,7 @@ fn measure(
             }
             ("fetch_all", Some((s, r))) => {
                 let (ts, a) = timed(|| s.fetch_all())?;
-                // The rows are dropped inside the timer, as Strata's context is.
-                let (tr, b) = timed(|| {
-                    r.fetch_all().map(|(rows, b)| {
-                        drop(rows);
-                        b
-                    })
-                })?;
+                let (tr, b) = timed(|| r.fetch_all())?;
                 agree(a, b)?;
                 strata.push(ts);
                 baseline.push(tr);
@@ -530,12 +524,7 @@ fn measure(
                 let from = ORIGIN_MICROS + (n as i64 / 2) * STEP_MICROS;
                 let to = from + share * STEP_MICROS;
                 let (ts, a) = timed(|| s.fetch_range(from, to, 100))?;
-                let (tr, b) = timed(|| {
-                    r.fetch_range(from, to, 100).map(|(rows, b)| {
-                        drop(rows);
-                        b
-                    })
-                })?;
+                let (tr, b) = timed(|| r.fetch_range(from, to, 100))?;
                 agree(a, b)?;
                 strata.push(ts);
                 baseline.push(tr);

@@ -82,26 +82,26 @@ impl RawDb {
         Ok(changed as u64)
     }
 
-    /// Every row into a Vec of structs, with the rows' checksum.
-    pub fn fetch_all(&self) -> anyhow::Result<(Vec<RawClip>, i64)> {
+    /// Every row into a Vec of structs; the rows' checksum. The rows are dropped before it
+    /// returns, inside the caller's timer, as Strata's side drops its context.
+    pub fn fetch_all(&self) -> anyhow::Result<i64> {
         let mut select = self
             .conn
             .prepare_cached("SELECT id, title, url, created, score, visits, pinned, uuid FROM clip")?;
         let rows = select.query_map([], read_clip)?.collect::<Result<Vec<_>, _>>()?;
-        let total = sum(&rows);
-        Ok((rows, total))
+        Ok(sum(&rows))
     }
 
-    /// `created` in `[from, to)`, sorted by `created`, first `limit` rows.
-    pub fn fetch_range(&self, from: i64, to: i64, limit: usize) -> anyhow::Result<(Vec<RawClip>, i64)> {
+    /// `created` in `[from, to)`, sorted by `created`, first `limit` rows; their checksum
+    /// (the rows dropped before it returns, as in `fetch_all`).
+    pub fn fetch_range(&self, from: i64, to: i64, limit: usize) -> anyhow::Result<i64> {
         let mut select = self.conn.prepare_cached(
             "SELECT id, title, url, created, score, visits, pinned, uuid FROM clip \
              WHERE created >= ?1 AND created < ?2 ORDER BY created, id LIMIT ?3",
         )?;
         let rows =
             select.query_map(params![from, to, limit as i64], read_clip)?.collect::<Result<Vec<_>, _>>()?;
-        let total = sum(&rows);
-        Ok((rows, total))
+        Ok(sum(&rows))
     }
 
     /// One SELECT by primary key per id; the checksum sums title lengths (as a fault reads
