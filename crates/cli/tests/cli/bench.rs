@@ -1,5 +1,5 @@
-//! `strata bench`: the JSON shape scripts read, pending workloads listed honestly, and
-//! unknown workload names refused with the nearest name.
+//! `strata bench`: the JSON shape scripts read, and unknown workload names refused with the
+//! nearest name.
 
 use super::support::{json_lines, strata};
 
