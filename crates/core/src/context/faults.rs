@@ -76,9 +76,7 @@ impl Context {
     /// Gives a registered object its row, dropping edits the row makes moot.
     pub(crate) fn fill(&mut self, id: ObjectId, snapshot: Arc<Snapshot>) {
         if let Some(state) = self.objects.get_mut(&id) {
-            state.snapshot = Some(snapshot);
-            state.fault_group = None;
-            state.prune();
+            fill_state(state, snapshot);
         }
     }
 
@@ -136,6 +134,7 @@ impl Context {
     }
 
     /// [`Context::attribute_value`], borrowed.
+    #[inline]
     pub(crate) fn attribute_ref(&self, id: ObjectId, index: usize) -> &Value {
         match self.objects.get(&id) {
             Some(state) => self.state_value(id, state, index),
@@ -200,12 +199,23 @@ impl Context {
     /// ```
     pub fn value_ref(&mut self, id: ObjectId, name: &str) -> Result<&Value> {
         // Two identity-map look-ups but one name search on the fast path: returning the
-        // first borrow from inside the `if` would keep `self` borrowed on the general path.
+        // first borrow from inside a branch would keep `self` borrowed on the general path.
+        // The general path is a function of its own so that this one stays small (it runs
+        // for every attribute an application reads).
         let resolved = self.resolve(id);
         let fast = self.objects.get(&resolved).and_then(|state| self.loaded_index(resolved, state, name));
-        if let Some(index) = fast {
-            return Ok(self.attribute_ref(resolved, index));
+        match fast {
+            Some(index) => Ok(self.attribute_ref(resolved, index)),
+            None => self.value_ref_general(id, name),
         }
+    }
+
+    /// [`Context::value_ref`] for an object that is a fault or not registered, or a name
+    /// that is not one of its attributes: registers, checks and loads, reporting what is
+    /// wrong.
+    #[cold]
+    #[inline(never)]
+    fn value_ref_general(&mut self, id: ObjectId, name: &str) -> Result<&Value> {
         let id = self.register(id)?;
         let index = self.property_index(id, name, Kind::Attribute)?;
         self.ensure_loaded(&[id])?;
@@ -268,6 +278,13 @@ impl Context {
             None => Vec::new(),
         }
     }
+}
+
+/// [`Context::fill`] on an object's state.
+pub(crate) fn fill_state(state: &mut ObjectState, snapshot: Arc<Snapshot>) {
+    state.snapshot = Some(snapshot);
+    state.fault_group = None;
+    state.prune();
 }
 
 #[cfg(test)]

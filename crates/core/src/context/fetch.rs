@@ -100,7 +100,7 @@ impl Context {
                 StoreFetchResult::Snapshots(rows) => (rows.iter().map(|s| s.id()).collect(), rows),
                 StoreFetchResult::Count(_) | StoreFetchResult::Rows(_) => (Vec::new(), Vec::new()),
             };
-            self.merge_pending(request, &plan, dirty, base, &rows)?
+            self.merge_pending(request, &plan, dirty, base, rows)?
         };
         self.after_fetch(&plan, &result)?;
         Ok(result)
@@ -247,10 +247,17 @@ impl Context {
         let (ids, rows) = match result {
             StoreFetchResult::Count(n) => return Ok(FetchResult::Count(n)),
             StoreFetchResult::Ids(ids) => (ids, Vec::new()),
+            // What `finish` does with rows for an objects result, with the IDs taken in the
+            // same pass over the rows (a large fetch's rows are no longer in the CPU cache).
+            StoreFetchResult::Snapshots(rows)
+                if request.result_type_value() == ResultType::Objects && !Context::wants_faults(request) =>
+            {
+                return Ok(FetchResult::Objects(self.register_rows(rows)));
+            }
             StoreFetchResult::Snapshots(rows) => (rows.iter().map(|s| s.id()).collect(), rows),
             StoreFetchResult::Rows(_) => (Vec::new(), Vec::new()),
         };
-        self.finish(request, plan, ids, &rows)
+        self.finish(request, plan, ids, rows)
     }
 
     /// The store request of a fetch with pending changes: without the offset, its limit
@@ -282,7 +289,7 @@ impl Context {
         plan: &Plan,
         dirty: Vec<ObjectId>,
         mut base: Vec<ObjectId>,
-        rows: &[Arc<Snapshot>],
+        rows: Vec<Arc<Snapshot>>,
     ) -> Result<FetchResult> {
         let dirty_set: IdSet = dirty.iter().copied().collect();
         base.retain(|id| !dirty_set.contains(id));
@@ -291,7 +298,7 @@ impl Context {
         self.ensure_loaded(&live)?;
 
         let merged = {
-            let reader = Reader::new(self, true, rows);
+            let reader = Reader::new(self, true, &rows);
             let mut matching = Vec::with_capacity(live.len());
             for id in live {
                 let holds = match &plan.predicate {
@@ -353,7 +360,7 @@ impl Context {
         request: &FetchRequest,
         plan: &Plan,
         ids: Vec<ObjectId>,
-        rows: &[Arc<Snapshot>],
+        rows: Vec<Arc<Snapshot>>,
     ) -> Result<FetchResult> {
         match request.result_type_value() {
             ResultType::Count => Ok(FetchResult::Count(ids.len() as u64)),
@@ -367,7 +374,7 @@ impl Context {
                 Ok(FetchResult::Objects(ids))
             }
             ResultType::Dictionaries => {
-                let reader = Reader::new(self, request.includes_pending_changes(), rows);
+                let reader = Reader::new(self, request.includes_pending_changes(), &rows);
                 let dictionaries = dictionaries(&reader, &ids, &plan.properties);
                 match reader.take_failure() {
                     Some(e) => Err(e),
@@ -389,19 +396,27 @@ impl Context {
     }
 
     /// Registers fetched rows: new objects and faults take them; loaded objects keep theirs
-    /// ([`Context::refresh`] re-reads explicitly).
-    fn register_rows(&mut self, rows: &[Arc<Snapshot>]) {
+    /// ([`Context::refresh`] re-reads explicitly). Returns the rows' IDs, in order.
+    fn register_rows(&mut self, rows: Vec<Arc<Snapshot>>) -> Vec<ObjectId> {
         // Grown once, not doubling (and rehashing) its way up through a large fetch.
         self.objects.reserve(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        // The rows move into the identity map: cloning each `Arc` and dropping the fetch's
+        // would be two atomic operations per row for nothing.
         for row in rows {
-            match self.objects.entry(row.id()) {
+            let id = row.id();
+            ids.push(id);
+            match self.objects.entry(id) {
                 Entry::Vacant(slot) => {
-                    slot.insert(ObjectState::loaded(row.clone()));
+                    slot.insert(ObjectState::loaded(row));
                 }
-                Entry::Occupied(state) if state.get().is_fault() => self.fill(row.id(), row.clone()),
+                Entry::Occupied(state) if state.get().is_fault() => {
+                    super::faults::fill_state(state.into_mut(), row);
+                }
                 Entry::Occupied(_) => {}
             }
         }
+        ids
     }
 }
 

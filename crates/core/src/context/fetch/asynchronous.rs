@@ -187,16 +187,16 @@ impl Context {
         let result = match fetch.accounted {
             None if dirty.is_empty() => match loaded.count {
                 Some(n) => FetchResult::Count(n),
-                None => self.finish(&request, &plan, loaded.ids, &loaded.rows)?,
+                None => self.finish(&request, &plan, loaded.ids, loaded.rows)?,
             },
             None if request.offset_value() == 0
                 && request.limit_value().is_none()
                 && loaded.count.is_none() =>
             {
-                self.merge_pending(&request, &plan, dirty, loaded.ids, &loaded.rows)?
+                self.merge_pending(&request, &plan, dirty, loaded.ids, loaded.rows)?
             }
             Some(accounted) if request.limit_value().is_none() || changed_stored(&dirty) <= accounted => {
-                self.merge_pending(&request, &plan, dirty, loaded.ids, &loaded.rows)?
+                self.merge_pending(&request, &plan, dirty, loaded.ids, loaded.rows)?
             }
             // The context changed since the start in a way the worker's answer cannot
             // absorb: answer as a synchronous fetch does.
