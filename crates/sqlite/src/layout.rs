@@ -75,7 +75,8 @@ pub(crate) struct EntityLayout {
     pub relationships: Vec<RelationshipSlot>,
     /// Attribute or relationship by name, for the in-memory evaluator.
     pub by_name: HashMap<String, Named>,
-    /// `INSERT INTO … (Z_PK, Z_ENT, Z_OPT, attributes…, owned foreign keys…) VALUES (?…)`.
+    /// `INSERT INTO … (Z_PK, Z_ENT, Z_OPT, attributes…, owned foreign keys…) VALUES (?1,
+    /// <entity code>, 1, ?2, …)`: one new row, its key, values and foreign keys bound.
     pub insert_sql: String,
     /// The relationships whose foreign key the insert writes, in parameter order.
     pub insert_foreign_keys: Vec<usize>,
@@ -317,11 +318,14 @@ impl Layout {
                     insert_foreign_keys.push(i);
                 }
             }
-            let marks: Vec<String> = (1..=insert_columns.len()).map(|i| format!("?{i}")).collect();
+            // The entity code and a new row's version are the same for every row: literals,
+            // not parameters bound again for each row.
+            let mut values: Vec<String> = (1..insert_columns.len() - 1).map(|i| format!("?{i}")).collect();
+            values.splice(1..1, [schema.entity_code(index).to_string(), "1".to_owned()]);
             let insert_sql = format!(
                 "INSERT INTO {table_name} ({}) VALUES ({})",
                 insert_columns.join(", "),
-                marks.join(", ")
+                values.join(", ")
             );
             let unique = unique_constraints(model, &schema, index, &by_name, &relationships);
             entities.push(EntityLayout {

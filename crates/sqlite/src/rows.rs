@@ -17,21 +17,32 @@ use crate::layout::{Destination, RelationshipSlot, SELECT_ENTITY, SELECT_KEY, SE
 use crate::store::Shared;
 
 /// A [`Value`] as a statement parameter, stored as `Value::to_sql` says. Text and bytes are
-/// borrowed, not copied.
+/// borrowed, not copied, and numbers bound as they are, without an owned [`SqlValue`].
 pub(crate) struct ValueParam<'a>(pub &'a Value);
 
 impl ToSql for ValueParam<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            // These four are stored as their own bytes (see `Value::to_sql`); borrowing them
-            // saves a copy of every string of every saved row.
-            Value::String(s) | Value::Uri(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Value::Binary(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-            Value::Uuid(u) => ToSqlOutput::Borrowed(ValueRef::Blob(u.as_bytes())),
-            other => ToSqlOutput::Owned(db_value(
-                other.to_sql().map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-            )),
-        })
+        // Every arm but the last is exactly `Value::to_sql`'s form (the test below checks);
+        // this runs for every value of every saved row.
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int16(i) => ValueRef::Integer(i64::from(*i)),
+            Value::Int32(i) => ValueRef::Integer(i64::from(*i)),
+            Value::Int64(i) => ValueRef::Integer(*i),
+            Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+            Value::Date(d) => ValueRef::Integer(d.unix_micros()),
+            Value::Double(f) if !f.is_nan() => ValueRef::Real(*f),
+            Value::Float(f) if !f.is_nan() => ValueRef::Real(f64::from(*f)),
+            Value::String(s) | Value::Uri(s) => ValueRef::Text(s.as_bytes()),
+            Value::Binary(b) => ValueRef::Blob(b),
+            Value::Uuid(u) => ValueRef::Blob(u.as_bytes()),
+            // Decimals and JSON are formatted, NaN refused, by `Value::to_sql` itself.
+            other => {
+                return Ok(ToSqlOutput::Owned(db_value(
+                    other.to_sql().map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+                )));
+            }
+        }))
     }
 }
 
@@ -192,8 +203,11 @@ mod tests {
             Value::Int64(i64::MIN),
             Value::Double(-0.5),
             Value::Float(1.25),
+            Value::Float(0.1),
+            Value::Double(f64::NEG_INFINITY),
             Value::Decimal(Decimal::new(12_345, 2)),
             Value::Bool(true),
+            Value::Bool(false),
             Value::from("naïve"),
             Value::Date(Date::from_unix_micros(-3)),
             Value::Binary(vec![0, 1, 255]),
@@ -210,6 +224,7 @@ mod tests {
             assert_eq!(bound, value.to_sql().expect("storable"), "{value:?}");
         }
         assert!(ValueParam(&Value::Double(f64::NAN)).to_sql().is_err(), "NaN is refused, as to_sql does");
+        assert!(ValueParam(&Value::Float(f32::NAN)).to_sql().is_err(), "NaN is refused, as to_sql does");
     }
 
     /// The direct decoding must answer exactly what `Value::from_sql` answers, and leave

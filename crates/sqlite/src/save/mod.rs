@@ -64,6 +64,9 @@ enum Fit {
 }
 
 impl Shared {
+    /// How `value` fits `attribute` of `entity` (of type `ty`), or why it cannot be stored.
+    /// Callers on hot paths ask [`fits_exactly`] first.
+    #[cold]
     fn fit(
         &self,
         entity: &str,
@@ -71,6 +74,9 @@ impl Shared {
         ty: AttributeType,
         value: &Value,
     ) -> Result<Fit, StoreError> {
+        if fits_exactly(value, ty) {
+            return Ok(Fit::Exact);
+        }
         let refuse = |reason: String| {
             self.misfit(format!("entity {entity}, attribute {attribute}: {value} cannot be stored: {reason}"))
         };
@@ -141,10 +147,12 @@ impl Shared {
                 return Err(self.misfit(format!("an inserted {} row does not fit the entity", entity.name())));
             }
             let mut fitted: Option<Vec<Value>> = None;
-            for (a, (value, attribute)) in row.values.iter().zip(entity.attributes()).enumerate() {
-                if let Fit::Coerced(v) =
-                    self.fit(entity.name(), attribute.name(), attribute.attribute_type(), value)?
-                {
+            for (a, (value, slot)) in row.values.iter().zip(&layout.attributes).enumerate() {
+                if fits_exactly(value, slot.ty) {
+                    continue;
+                }
+                let name = entity.attributes().get(a).map_or("", |attribute| attribute.name());
+                if let Fit::Coerced(v) = self.fit(entity.name(), name, slot.ty, value)? {
                     fitted.get_or_insert_with(|| row.values.clone())[a] = v;
                 }
             }
@@ -172,6 +180,9 @@ impl Shared {
                     .attributes()
                     .get(*a)
                     .ok_or_else(|| self.misfit(format!("entity {} has no attribute #{a}", entity.name())))?;
+                if fits_exactly(value, attribute.attribute_type()) {
+                    continue;
+                }
                 if let Fit::Coerced(v) =
                     self.fit(entity.name(), attribute.name(), attribute.attribute_type(), value)?
                 {
@@ -334,6 +345,31 @@ impl Shared {
             next[t] += 1;
         }
         Ok(keys)
+    }
+}
+
+/// Whether `value` is stored as it is in an attribute of type `ty`: `Null`, or a value of
+/// exactly that type that is not NaN. The common case of [`Shared::fit`], decided without
+/// building anything; `false` leaves the answer to `fit`.
+#[inline]
+fn fits_exactly(value: &Value, ty: AttributeType) -> bool {
+    use AttributeType as T;
+    match (value, ty) {
+        (Value::Double(f), T::Double) => !f.is_nan(),
+        (Value::Float(f), T::Float) => !f.is_nan(),
+        (Value::Null, _)
+        | (Value::Int16(_), T::Int16)
+        | (Value::Int32(_), T::Int32)
+        | (Value::Int64(_), T::Int64)
+        | (Value::Decimal(_), T::Decimal)
+        | (Value::Bool(_), T::Bool)
+        | (Value::String(_), T::String)
+        | (Value::Date(_), T::Date)
+        | (Value::Binary(_), T::Binary)
+        | (Value::Uuid(_), T::Uuid)
+        | (Value::Uri(_), T::Uri)
+        | (Value::Json(_), T::Json) => true,
+        _ => false,
     }
 }
 
