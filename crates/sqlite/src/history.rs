@@ -15,6 +15,8 @@
 //! [`StoreError::HistoryExpired`] instead of returning a short list. Nothing here commits
 //! or opens a transaction: callers run these functions inside the writer's or a reader's.
 
+use std::sync::LazyLock;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use strata_core::history::{
     HistoryCapture, changes_of_save, check_after, check_token, current_process, ids_to_capture,
@@ -46,6 +48,39 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS \"Z_HISTORY_TRANSACTION\" (\
     \"Z_INDEX\" INTEGER NOT NULL, \"Z_KIND\" INTEGER NOT NULL, \"Z_ENT\" INTEGER NOT NULL, \
     \"Z_PK\" INTEGER NOT NULL, \"Z_UPDATED\" TEXT, \"Z_TOMBSTONE\" TEXT, \"Z_OLD\" TEXT, \
     \"Z_NEW\" TEXT, PRIMARY KEY (\"Z_SEQ\", \"Z_INDEX\")) WITHOUT ROWID;";
+
+/// The columns of a change row, in the order [`insert_changes`] lists them.
+const CHANGE_COLUMNS: usize = 9;
+
+/// How many change rows one multi-row insert writes: 288 parameters, under SQLite's
+/// smallest default limit of 999.
+const CHANGE_CHUNK: usize = 32;
+
+/// The insert of one change row, built once.
+static INSERT_CHANGE: LazyLock<String> = LazyLock::new(|| insert_changes(1));
+
+/// The insert of [`CHANGE_CHUNK`] change rows, built once.
+static INSERT_CHANGE_CHUNK: LazyLock<String> = LazyLock::new(|| insert_changes(CHANGE_CHUNK));
+
+/// `INSERT INTO Z_HISTORY_CHANGE (…) VALUES (?1, …, ?9), (?10, …)`: `rows` change rows, each
+/// row's parameters after the previous row's.
+fn insert_changes(rows: usize) -> String {
+    // `OR FAIL`: a refused row fails the whole save anyway, so SQLite need not keep a
+    // statement journal to undo the rows of a multi-row insert before it.
+    let mut sql = format!(
+        "INSERT OR FAIL INTO \"{CHANGES}\" (\"Z_SEQ\", \"Z_INDEX\", \"Z_KIND\", \"Z_ENT\", \"Z_PK\", \"Z_UPDATED\", \
+         \"Z_TOMBSTONE\", \"Z_OLD\", \"Z_NEW\") VALUES "
+    );
+    for r in 0..rows {
+        let marks: Vec<String> =
+            (1..=CHANGE_COLUMNS).map(|c| format!("?{}", r * CHANGE_COLUMNS + c)).collect();
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("({})", marks.join(", ")));
+    }
+    sql
+}
 
 impl Shared {
     /// The rows a save must read before it applies, for tombstones and old values (empty
@@ -108,36 +143,60 @@ impl Shared {
                 |row| row.get(0),
             )
             .db()?;
-        let mut insert = conn
-            .prepare_cached(&format!(
-                "INSERT INTO \"{CHANGES}\" (\"Z_SEQ\", \"Z_INDEX\", \"Z_KIND\", \"Z_ENT\", \"Z_PK\", \
-                 \"Z_UPDATED\", \"Z_TOMBSTONE\", \"Z_OLD\", \"Z_NEW\") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-            ))
-            .db()?;
-        for (i, change) in changes.iter().enumerate() {
-            let key = change.id.primary_key().ok_or(StoreError::ForeignObject { id: change.id })?;
-            let kind = match change.kind {
-                ChangeKind::Insert => 0,
-                ChangeKind::Update => 1,
-                ChangeKind::Delete => 2,
-            };
-            let updated = (!change.updated.is_empty())
-                .then(|| serde_json::Value::from(change.updated.clone()).to_string());
-            insert
-                .execute(params![
-                    sequence,
-                    i as i64,
-                    kind,
-                    change.id.entity().0,
-                    key,
-                    updated,
-                    self.values_json(&change.tombstone)?,
-                    self.values_json(&change.old_values)?,
-                    self.values_json(&change.new_values)?,
-                ])
-                .db()?;
+        // Whole chunks of changes go in one statement each (a statement's fixed cost, paid
+        // once per chunk, is most of a one-row insert's), the rest one row at a time.
+        let mut chunks = changes.chunks_exact(CHANGE_CHUNK);
+        let mut index = 0_i64;
+        if changes.len() >= CHANGE_CHUNK {
+            let mut insert = conn.prepare_cached(&INSERT_CHANGE_CHUNK).db()?;
+            for chunk in &mut chunks {
+                for (r, change) in chunk.iter().enumerate() {
+                    self.bind_change(&mut insert, r * CHANGE_COLUMNS + 1, sequence, index, change)?;
+                    index += 1;
+                }
+                insert.raw_execute().db()?;
+            }
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut insert = conn.prepare_cached(&INSERT_CHANGE).db()?;
+            for change in rest {
+                self.bind_change(&mut insert, 1, sequence, index, change)?;
+                index += 1;
+                insert.raw_execute().db()?;
+            }
         }
         Ok(self.token(sequence))
+    }
+
+    /// Binds the row of `change`, the `index`th of transaction `sequence`, to the
+    /// [`CHANGE_COLUMNS`] parameters from `first` on.
+    fn bind_change(
+        &self,
+        insert: &mut rusqlite::CachedStatement<'_>,
+        first: usize,
+        sequence: i64,
+        index: i64,
+        change: &HistoryChange,
+    ) -> Result<(), StoreError> {
+        let key = change.id.primary_key().ok_or(StoreError::ForeignObject { id: change.id })?;
+        let kind = match change.kind {
+            ChangeKind::Insert => 0,
+            ChangeKind::Update => 1,
+            ChangeKind::Delete => 2,
+        };
+        let updated =
+            (!change.updated.is_empty()).then(|| serde_json::Value::from(change.updated.clone()).to_string());
+        insert.raw_bind_parameter(first, sequence).db()?;
+        insert.raw_bind_parameter(first + 1, index).db()?;
+        insert.raw_bind_parameter(first + 2, kind).db()?;
+        insert.raw_bind_parameter(first + 3, change.id.entity().0).db()?;
+        insert.raw_bind_parameter(first + 4, key).db()?;
+        insert.raw_bind_parameter(first + 5, updated).db()?;
+        insert.raw_bind_parameter(first + 6, self.values_json(&change.tombstone)?).db()?;
+        insert.raw_bind_parameter(first + 7, self.values_json(&change.old_values)?).db()?;
+        insert.raw_bind_parameter(first + 8, self.values_json(&change.new_values)?).db()?;
+        Ok(())
     }
 
     /// `values` as a JSON object text; `None` when empty.
@@ -371,4 +430,77 @@ fn deleted_through(conn: &Connection) -> Result<u64, StoreError> {
         .optional()
         .db()?;
     Ok(text.and_then(|t| t.parse().ok()).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use strata_core::store::{DeletedRow, HistoryRequest, InsertedRow, SaveRequest, UpdatedRow};
+    use strata_core::{ObjectId, Store};
+    use strata_model::{Model, Value};
+
+    use super::{CHANGE_CHUNK, ChangeKind};
+    use crate::{SqliteOptions, SqliteStore};
+
+    /// Saves of more changes than one multi-row insert takes are read back whole, in order,
+    /// every column in its place (names, tombstones, old and new values).
+    #[test]
+    fn chunked_change_rows_read_back_as_saved() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let model = Arc::new(
+            Model::from_json(
+                r#"{ "name": "H", "version": 1, "entities": [ { "name": "Clip", "attributes": [
+                  { "name": "title", "type": "string", "preserveAfterDeletion": true },
+                  { "name": "score", "type": "double" } ] } ] }"#,
+            )
+            .expect("model"),
+        );
+        let options = SqliteOptions::default().with_history(true).with_history_values(true);
+        let store = SqliteStore::create(dir.path().join("h.sqlite"), model.clone(), options).expect("create");
+        let entity = model.entity("Clip").expect("Clip").index();
+        let count = 2 * CHANGE_CHUNK + 5;
+        let inserted: Vec<InsertedRow> = (0..count)
+            .map(|i| InsertedRow {
+                id: ObjectId::new_temporary(entity),
+                values: vec![Value::from(format!("t{i}").as_str()), Value::Double(0.0)],
+                to_one: vec![],
+            })
+            .collect();
+        let saved = store.save(&SaveRequest { inserted, ..Default::default() }).expect("insert");
+        let ids: Vec<ObjectId> = saved.permanent_ids.iter().map(|(_, id)| *id).collect();
+        let score = |i: usize| Value::Double(f64::from(u32::try_from(i).expect("small")));
+        let updated = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| UpdatedRow {
+                id,
+                expected_version: 1,
+                values: vec![(1, score(i))],
+                to_one: vec![],
+            })
+            .collect();
+        store.save(&SaveRequest { updated, ..Default::default() }).expect("update");
+        let deleted = ids.iter().map(|&id| DeletedRow { id, expected_version: 2 }).collect();
+        store.save(&SaveRequest { deleted, ..Default::default() }).expect("delete");
+
+        let history = store.history(&HistoryRequest::default()).expect("history");
+        assert_eq!(history.len(), 3);
+        for (transaction, kind) in
+            history.iter().zip([ChangeKind::Insert, ChangeKind::Update, ChangeKind::Delete])
+        {
+            let changed: Vec<ObjectId> = transaction.changes.iter().map(|c| c.id).collect();
+            assert_eq!(changed, ids, "{kind:?}: every change, in order");
+            assert!(transaction.changes.iter().all(|c| c.kind == kind), "{kind:?}");
+        }
+        for (i, change) in history[1].changes.iter().enumerate() {
+            assert_eq!(change.updated, vec!["score".to_owned()], "update {i}");
+            assert_eq!(change.old_values, vec![("score".to_owned(), Value::Double(0.0))], "update {i}");
+            assert_eq!(change.new_values, vec![("score".to_owned(), score(i))], "update {i}");
+        }
+        for (i, change) in history[2].changes.iter().enumerate() {
+            let title = Value::from(format!("t{i}").as_str());
+            assert_eq!(change.tombstone, vec![("title".to_owned(), title)], "delete {i}");
+        }
+    }
 }
