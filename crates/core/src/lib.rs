@@ -54,7 +54,7 @@ pub use fetch_request::{
     ResultRow, ResultType,
 };
 pub use fetched_results::{FetchedResults, FetchedResultsError, IndexPath, ResultChange, Section};
-pub use object_id::{IdMap, IdSet, ObjectId, ParsedUri, StoreId, UriError};
+pub use object_id::{BuildIdHasher, IdHasher, IdMap, IdSet, ObjectId, ParsedUri, StoreId, UriError};
 pub use snapshot::Snapshot;
 pub use store::{Store, StoreError, StoreMetadata};
 pub use value::{AttributeType, Value, ValueError};

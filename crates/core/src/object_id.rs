@@ -174,13 +174,90 @@ impl ObjectId {
     }
 }
 
-/// A hash map keyed by [`ObjectId`], with a fast hasher: IDs are small integers a store
-/// assigned, not attacker-chosen text, so SipHash's flood resistance buys nothing and costs
-/// a third of a save's time (measured with callgrind).
-pub type IdMap<V> = rustc_hash::FxHashMap<ObjectId, V>;
+/// A hash map keyed by [`ObjectId`], hashed with [`IdHasher`]: IDs are small integers a
+/// store assigned, not attacker-chosen text, so SipHash's flood resistance buys nothing and
+/// costs a third of a save's time (measured with callgrind), and consecutive keys land in
+/// neighbouring buckets.
+pub type IdMap<V> = HashMap<ObjectId, V, BuildIdHasher>;
 
-/// A hash set of [`ObjectId`]s, with the fast hasher of [`IdMap`].
-pub type IdSet = rustc_hash::FxHashSet<ObjectId>;
+/// A hash set of [`ObjectId`]s, hashed as [`IdMap`] is.
+pub type IdSet = std::collections::HashSet<ObjectId, BuildIdHasher>;
+
+/// Builds [`IdHasher`]s (the hasher of [`IdMap`] and [`IdSet`]).
+pub type BuildIdHasher = std::hash::BuildHasherDefault<IdHasher>;
+
+/// The hasher of [`IdMap`] and [`IdSet`]: it keeps the order of keys.
+///
+/// A table's bucket comes from a hash's low bits, and the tag a probe compares first from its
+/// top seven. Here the low bits are the key plus an offset that changes every 64 keys and
+/// with the store and entity: objects with consecutive keys — the rows of a fetch, the
+/// objects of one save, temporary IDs handed out in a row — sit in neighbouring buckets, so
+/// walking them in key order walks the table's memory in order instead of missing the cache
+/// at every object (a save and a fetch of 100,000 objects touch every one several times).
+/// The top bits mix every field, so tags still tell apart the keys that share a bucket.
+///
+/// Runs are 64 keys long: long enough that a walk in key order reads a table's memory in
+/// order (runs of 16 kept half the gain, runs of 256 lost some), short enough that runs
+/// placed at random overlap no more than single keys do (runs of 1,024 made a fetch of
+/// 100,000 objects 40% slower through probing). Keys a table size apart fall in different
+/// runs, whose offsets differ, so strided keys do not pile up in one bucket.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdHasher {
+    /// Every field written before the last one, mixed.
+    prior: u64,
+    /// The last field written (an ID's key).
+    last: u64,
+}
+
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl IdHasher {
+    fn push(&mut self, n: u64) {
+        self.prior = (self.prior.rotate_left(5) ^ self.last).wrapping_mul(MIX);
+        self.last = n;
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.push(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.push(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.push(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.push(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.push(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.push(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        const LOW: u64 = u64::MAX >> 7;
+        let key = self.last;
+        // A folded multiply: a plain one would leave the offset's low bits depending on the
+        // run number's low bits only, and strided keys would share buckets.
+        let product = u128::from((key >> 6) ^ self.prior) * u128::from(MIX);
+        let offset = (product as u64) ^ ((product >> 64) as u64);
+        let tag = (key ^ self.prior.rotate_left(17)).wrapping_mul(MIX);
+        (key.wrapping_add(offset) & LOW) | (tag & !LOW)
+    }
+}
 
 /// An object URI split into its parts, before the coordinator resolves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +310,73 @@ impl fmt::Debug for ObjectId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id_hash(id: ObjectId) -> u64 {
+        use std::hash::BuildHasher;
+        BuildIdHasher::default().hash_one(id)
+    }
+
+    /// The most keys of `ids` that share a bucket of a table of `buckets` (a power of two),
+    /// and how many buckets share their tag with a key before them in the same bucket.
+    fn crowding(ids: &[ObjectId], buckets: u64) -> (usize, usize) {
+        let mut by_bucket: HashMap<u64, Vec<u64>> = HashMap::new();
+        for &id in ids {
+            let h = id_hash(id);
+            by_bucket.entry(h & (buckets - 1)).or_default().push(h >> 57);
+        }
+        let most = by_bucket.values().map(Vec::len).max().unwrap_or(0);
+        let same_tags = by_bucket
+            .values()
+            .map(|tags| tags.iter().enumerate().filter(|(i, t)| tags[..*i].contains(t)).count())
+            .sum();
+        (most, same_tags)
+    }
+
+    #[test]
+    fn consecutive_keys_land_in_neighbouring_buckets() {
+        let store = StoreId::from_uuid(Uuid::new_v4());
+        let ids: Vec<ObjectId> =
+            (1..=64 * 4).filter_map(|k| ObjectId::permanent(store, EntityIndex(2), k)).collect();
+        let buckets = 1 << 20;
+        // Within a run of 64 keys, the next key is the next bucket.
+        let next =
+            ids.windows(2).filter(|w| (id_hash(w[1]) & (buckets - 1)) == (id_hash(w[0]) & (buckets - 1)) + 1);
+        assert!(next.count() >= 63 * 4 - 4);
+        // Temporary IDs count down: consecutive ones are neighbours too.
+        let temporary: Vec<ObjectId> = (0..64).map(|_| ObjectId::new_temporary(EntityIndex(2))).collect();
+        let mask = buckets - 1;
+        let near =
+            temporary.windows(2).filter(|w| (id_hash(w[0]) & mask).abs_diff(id_hash(w[1]) & mask) <= 1);
+        assert!(near.count() >= 60);
+    }
+
+    #[test]
+    fn strided_and_mixed_keys_spread_as_random_ones_would() {
+        let store = StoreId::from_uuid(Uuid::new_v4());
+        let n = 4096_i64;
+        // The table hashbrown would use for n keys: load at most 7/8, a power of two.
+        let buckets = (n as u64 * 8 / 7).next_power_of_two();
+        for shift in 0..24 {
+            let stride = 1_i64 << shift;
+            let ids: Vec<ObjectId> =
+                (1..=n).filter_map(|k| ObjectId::permanent(store, EntityIndex(0), k * stride)).collect();
+            let (most, same_tags) = crowding(&ids, buckets);
+            // Random hashing puts at most about 7 of 4,096 keys in one of 8,192 buckets.
+            assert!(most <= 10, "stride {stride}: {most} keys share a bucket");
+            assert!(same_tags <= ids.len() / 16, "stride {stride}: {same_tags} repeated tags");
+        }
+        // Several entities and stores with the same keys do not pile up either.
+        let other = StoreId::from_uuid(Uuid::new_v4());
+        let ids: Vec<ObjectId> = (0..8_u16)
+            .flat_map(|e| {
+                [store, other].into_iter().flat_map(move |s| {
+                    (1..=n / 16).filter_map(move |k| ObjectId::permanent(s, EntityIndex(e), k))
+                })
+            })
+            .collect();
+        let (most, _) = crowding(&ids, buckets);
+        assert!(most <= 10, "{most} keys of different entities and stores share a bucket");
+    }
 
     #[test]
     fn ids_are_small_and_interned() {
