@@ -5,7 +5,6 @@
 //! [`Model::from_json`](crate::Model::from_json), which run every check. Code that holds a
 //! `Model` may therefore rely on every destination, inverse and parent resolving.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::{AttributeType, Value};
@@ -27,7 +26,7 @@ pub struct Model {
     pub(crate) name: String,
     pub(crate) version: u32,
     pub(crate) entities: Vec<Entity>,
-    pub(crate) by_name: HashMap<String, EntityIndex>,
+    pub(crate) by_name: rustc_hash::FxHashMap<String, EntityIndex>,
     pub(crate) hash: ModelHash,
 }
 

@@ -72,6 +72,8 @@ pub(crate) fn build(spec: ModelBuilder) -> Result<Model, ModelError> {
     for entity in &entities {
         check_inverses(entity, &entities, &relationships_by_name)?;
     }
+    // Looked up by every insert and fetch by name: the fast hasher (names are the model's own).
+    let by_name = by_name.into_iter().collect();
     let mut model = Model { name, version, entities, by_name, hash: ModelHash([0; 32]) };
     crate::hash::fill_hashes(&mut model);
     Ok(model)
