@@ -194,14 +194,16 @@ impl Coordinator {
         saved.snapshots.reserve(part.inserted.len() + part.updated.len());
         // Stores list versions for the inserted rows, then for the updated ones.
         let first_update = part.inserted.len();
+        // New rows go in as one batch: the cache grows once for them, not row by row.
+        let mut new_rows = Vec::with_capacity(part.inserted.len());
         for (n, row) in part.inserted.into_iter().enumerate() {
             let Some(id) = permanent.get(n, row.id) else { continue };
             let to_one = row.to_one.iter().map(|d| d.map(resolve)).collect();
             let version = versions.get(n, id).unwrap_or(1);
-            let snapshot = Snapshot::new(id, version, row.values, to_one);
-            saved.snapshots.push(self.cache.insert_at(Arc::new(snapshot), fetched_at));
+            new_rows.push(Arc::new(Snapshot::new(id, version, row.values, to_one)));
             notification.inserted.push(id);
         }
+        saved.snapshots.extend(self.cache.insert_all(new_rows));
         for (n, row) in part.updated.into_iter().enumerate() {
             notification.updated.push(row.id);
             let base = self.cache.get(row.id).filter(|s| s.version() == row.expected_version);
