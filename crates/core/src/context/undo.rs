@@ -33,6 +33,10 @@
 //! Undo and redo never call a store and never record: they apply the changes through the
 //! `apply_*` primitives directly.
 
+mod chunks;
+
+use chunks::Chunks;
+
 use super::Context;
 use super::state::ObjectState;
 use crate::ObjectId;
@@ -68,7 +72,8 @@ pub(crate) enum Change {
 /// The undo manager of a context (a field of [`Context`]).
 ///
 /// The undo stack is one flat list of changes with the end of each closed group (not a
-/// list per group): recording a change allocates nothing but the list's amortised growth.
+/// list per group): recording a change allocates nothing but, now and then, a new chunk of
+/// the list.
 #[derive(Debug)]
 pub(crate) struct UndoState {
     enabled: bool,
@@ -77,9 +82,9 @@ pub(crate) struct UndoState {
     /// Explicit groups open.
     depth: usize,
     /// The changes of the undoable groups, then those of the open group.
-    changes: Vec<Change>,
+    changes: Chunks<Change>,
     /// Where each closed group ends in `changes`.
-    ends: Vec<usize>,
+    ends: Chunks<usize>,
     /// Undone groups, the last undone last.
     redo: Vec<Vec<Change>>,
 }
@@ -90,8 +95,8 @@ impl Default for UndoState {
             enabled: true,
             paused: false,
             depth: 0,
-            changes: Vec::new(),
-            ends: Vec::new(),
+            changes: Chunks::default(),
+            ends: Chunks::default(),
             redo: Vec::new(),
         }
     }
