@@ -236,24 +236,9 @@ impl std::hash::Hasher for IdHasher {
         }
     }
 
-    fn write_u8(&mut self, n: u8) {
-        self.push(u64::from(n));
-    }
-
-    fn write_u16(&mut self, n: u16) {
-        self.push(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.push(u64::from(n));
-    }
-
+    // `ObjectId`'s `Hash` writes two `u64`s; other widths take `write`'s path.
     fn write_u64(&mut self, n: u64) {
         self.push(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.push(n as u64);
     }
 
     fn finish(&self) -> u64 {
